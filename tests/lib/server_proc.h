@@ -1,0 +1,46 @@
+/* Integration-test helpers: run tritonc-server on ephemeral ports and talk
+ * raw HTTP/1.1 to it, so tests see exactly what goes over the wire. */
+#ifndef TC_TESTS_LIB_SERVER_PROC_H
+#define TC_TESTS_LIB_SERVER_PROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct tc_test_server {
+    pid_t pid;
+    int http_port;
+    int grpc_port;
+    int out_fd; /* the server's stdout+stderr */
+} tc_test_server;
+
+/* Start TC_SERVER_BIN with --model-repository=`repo`, ports 0 and the extra
+ * NULL-terminated arguments; wait (at most 20 s, by reading its output, no
+ * sleeps) for the "Started HTTPService at" line. Returns 0 or -1. */
+int tc_test_server_start(tc_test_server *s, const char *repo, const char *const *extra_args);
+/* SIGTERM, wait for exit; returns the exit status (0 = clean), -1 if it had
+ * to be killed or died of a signal. Prints the server's output when non-zero. */
+int tc_test_server_stop(tc_test_server *s);
+
+typedef struct tc_http_reply {
+    int status;
+    char *headers; /* raw header block, lower-cased names, NUL-terminated */
+    uint8_t *body; /* NUL-terminated for convenience */
+    size_t body_len;
+} tc_http_reply;
+
+/* Send one request on a fresh connection (Connection: close) and read the
+ * whole reply. `extra_headers` is "Name: value\r\n..." or NULL. A body is
+ * sent with Content-Length when `body` is non-NULL. Returns 0 or -1. */
+int tc_http_request(int port, const char *method, const char *path, const char *extra_headers,
+                    const void *body, size_t body_len, tc_http_reply *reply);
+/* Send raw bytes and read until the server closes (or 10 s pass). */
+int tc_http_raw(int port, const void *bytes, size_t len, tc_http_reply *reply);
+/* Value of a response header (case-insensitive name), or NULL. Static buffer. */
+const char *tc_http_header(const tc_http_reply *reply, const char *name);
+void tc_http_reply_free(tc_http_reply *reply);
+
+/* Read a whole file; NULL if missing. Caller frees with free(). */
+uint8_t *tc_test_read_file(const char *path, size_t *len);
+
+#endif /* TC_TESTS_LIB_SERVER_PROC_H */
