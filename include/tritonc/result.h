@@ -1,0 +1,119 @@
+/**
+ * @file result.h
+ * The outcome of one inference call: its status and, on success, the outputs.
+ *
+ * A result is handed to the caller by tc_client_infer() or to the completion
+ * callback of tc_client_infer_async(); the receiver owns it and releases it
+ * with tc_result_free(). Every pointer an accessor returns is owned by the
+ * result and stays valid until tc_result_free().
+ *
+ * Thread rule: a result may move to another thread; accessors are read-only,
+ * but the first BYTES element access of an output builds an index, so use a
+ * result from one thread at a time.
+ */
+#ifndef TC_TRITONC_RESULT_H
+#define TC_TRITONC_RESULT_H
+
+#include <tritonc/common.h>
+#include <tritonc/tensor.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Opaque inference result. */
+typedef struct tc_result tc_result;
+
+/** Free a result. NULL does nothing. @since 0.1.0 */
+TC_API void tc_result_free(tc_result *result);
+
+/**
+ * Status of the call: TC_OK when the server answered with outputs; a server
+ * error mapped from its HTTP/gRPC status (TC_E_INVALID_ARG, TC_E_NOT_FOUND,
+ * TC_E_INTERNAL, TC_E_UNAVAILABLE, TC_E_NOT_SUPPORTED, TC_E_SERVER...);
+ * TC_E_TRANSPORT (no answer), TC_E_TIMEOUT (client deadline), TC_E_CANCELLED
+ * (client freed with the call in flight), TC_E_PROTOCOL (unparsable answer),
+ * TC_E_NOMEM. NULL gives TC_E_INVALID_ARG.
+ * @since 0.1.0
+ */
+TC_API tc_code tc_result_status(const tc_result *result);
+
+/**
+ * Error text: the server's message unchanged when it sent one, else a
+ * description of the local failure; "" on success. Never NULL.
+ * @since 0.1.0
+ */
+TC_API const char *tc_result_error_message(const tc_result *result);
+
+/**
+ * HTTP status of the answer (200 on success), or 0 when there was no HTTP
+ * answer (transport error, timeout, cancel, or a gRPC call).
+ * @since 0.1.0
+ */
+TC_API long tc_result_http_status(const tc_result *result);
+
+/** Model name from the answer, "" when unknown. Never NULL. @since 0.1.0 */
+TC_API const char *tc_result_model_name(const tc_result *result);
+/** Model version actually used ("1"), "" when unknown. Never NULL. @since 0.1.0 */
+TC_API const char *tc_result_model_version(const tc_result *result);
+/** Request id echoed back, "" when none. Never NULL. @since 0.1.0 */
+TC_API const char *tc_result_id(const tc_result *result);
+
+/** Number of outputs (0 on failure or NULL). @since 0.1.0 */
+TC_API size_t tc_result_output_count(const tc_result *result);
+
+/**
+ * Name of output `index` (0 .. count-1), in the server's order, or NULL
+ * when out of range.
+ * @since 0.1.0
+ */
+TC_API const char *tc_result_output_name(const tc_result *result, size_t index);
+
+/**
+ * Datatype of the output called `name`.
+ * @return TC_OK, TC_E_INVALID_ARG (NULL argument), TC_E_NOT_FOUND (no such output).
+ * @since 0.1.0
+ */
+TC_API tc_code tc_result_output_dtype(const tc_result *result, const char *name,
+                                      tc_dtype *dtype);
+
+/**
+ * Shape of the output called `name`: `*shape` points at `*ndim` dimensions
+ * owned by the result (may be NULL when ndim is 0).
+ * @return TC_OK, TC_E_INVALID_ARG, TC_E_NOT_FOUND.  @since 0.1.0
+ */
+TC_API tc_code tc_result_output_shape(const tc_result *result, const char *name,
+                                      const int64_t **shape, size_t *ndim);
+
+/**
+ * Raw bytes of the output called `name`: little-endian, row-major; for BYTES
+ * the length-prefixed serialization. JSON outputs are converted to the same
+ * layout. `*data` may be NULL when `*byte_size` is 0.
+ * @return TC_OK, TC_E_INVALID_ARG, TC_E_NOT_FOUND.  @since 0.1.0
+ */
+TC_API tc_code tc_result_output_data(const tc_result *result, const char *name,
+                                     const uint8_t **data, size_t *byte_size);
+
+/**
+ * Number of elements of the BYTES output called `name`.
+ * @return TC_OK; TC_E_INVALID_ARG (NULL argument, or the output is not BYTES);
+ *         TC_E_NOT_FOUND; TC_E_PROTOCOL (truncated length prefix); TC_E_NOMEM.
+ * @since 0.1.0
+ */
+TC_API tc_code tc_result_output_bytes_count(tc_result *result, const char *name, size_t *count);
+
+/**
+ * Element `index` of the BYTES output called `name`: `*elem` points at `*len`
+ * bytes inside the result (not NUL-terminated; may contain NUL bytes).
+ * Constant time after the first call on that output.
+ * @return TC_OK; TC_E_INVALID_ARG (NULL argument, not BYTES, index out of range);
+ *         TC_E_NOT_FOUND; TC_E_PROTOCOL; TC_E_NOMEM.
+ * @since 0.1.0
+ */
+TC_API tc_code tc_result_output_bytes_element(tc_result *result, const char *name, size_t index,
+                                              const uint8_t **elem, size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TC_TRITONC_RESULT_H */
