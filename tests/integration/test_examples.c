@@ -1,0 +1,135 @@
+/* The example programs, run as a user runs them, against tritonc-server on
+ * ephemeral ports: each must exit 0 and print PASS. */
+#include "tc_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "server_proc.h"
+
+static int start_with(void **state, const char *const *args)
+{
+    tc_test_server *s = calloc(1, sizeof *s);
+    if (tc_test_server_start(s, TC_MODELS_DIR, args) != 0) {
+        free(s);
+        return -1;
+    }
+    *state = s;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    return start_with(state, NULL);
+}
+
+static int setup_explicit(void **state)
+{
+    static const char *const args[] = {"--model-control-mode=explicit", NULL};
+    return start_with(state, args);
+}
+
+static int teardown(void **state)
+{
+    tc_test_server *s = *state;
+    int rc = tc_test_server_stop(s);
+    free(s);
+    assert_int_equal(rc, 0);
+    return 0;
+}
+
+/* Run examples/<name> -u localhost:<port> [extra]; returns its output. */
+static char *run_example(void **state, const char *name, const char *extra, int *status)
+{
+    tc_test_server *s = *state;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s/%s -u localhost:%d %s 2>&1", TC_EXAMPLES_DIR, name, s->http_port,
+             extra ? extra : "");
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t cap = 1 << 16;
+    size_t used = 0;
+    char *out = malloc(cap);
+    size_t r;
+    while ((r = fread(out + used, 1, cap - used - 1, p)) > 0) {
+        used += r;
+        if (used + 1 >= cap) {
+            cap *= 2;
+            out = realloc(out, cap);
+        }
+    }
+    out[used] = '\0';
+    int st = pclose(p);
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    if (*status != 0)
+        fprintf(stderr, "%s exited %d:\n%s\n", name, *status, out);
+    return out;
+}
+
+static void expect_pass(void **state, const char *name, const char *extra)
+{
+    int status = -1;
+    char *out = run_example(state, name, extra, &status);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(out, "PASS"));
+    free(out);
+}
+
+static void simple_http_infer_client(void **state)
+{
+    int status = -1;
+    char *out = run_example(state, "simple_http_infer_client", NULL, &status);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(out, "0 + 1 = 1"));
+    assert_non_null(strstr(out, "15 - 1 = 14"));
+    assert_non_null(strstr(out, "PASS"));
+    free(out);
+}
+
+static void simple_http_health_metadata(void **state)
+{
+    expect_pass(state, "simple_http_health_metadata", "-v");
+}
+
+static void simple_http_string_infer_client(void **state)
+{
+    expect_pass(state, "simple_http_string_infer_client", NULL);
+}
+
+static void simple_http_async_infer_client(void **state)
+{
+    expect_pass(state, "simple_http_async_infer_client", NULL);
+}
+
+static void simple_http_model_control(void **state)
+{
+    expect_pass(state, "simple_http_model_control", NULL);
+}
+
+static void example_fails_without_server(void **state)
+{
+    tc_test_server *s = *state;
+    int port = s->http_port;
+    assert_int_equal(tc_test_server_stop(s), 0);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s/simple_http_infer_client -u localhost:%d >/dev/null 2>&1",
+             TC_EXAMPLES_DIR, port);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+    /* Restart so teardown has a server to stop. */
+    assert_int_equal(tc_test_server_start(s, TC_MODELS_DIR, NULL), 0);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(simple_http_infer_client, setup, teardown),
+    cmocka_unit_test_setup_teardown(simple_http_health_metadata, setup, teardown),
+    cmocka_unit_test_setup_teardown(simple_http_string_infer_client, setup, teardown),
+    cmocka_unit_test_setup_teardown(simple_http_async_infer_client, setup, teardown),
+    cmocka_unit_test_setup_teardown(simple_http_model_control, setup_explicit, teardown),
+    cmocka_unit_test_setup_teardown(example_fails_without_server, setup, teardown),
+};
+
+TC_TEST_MAIN(tests)
