@@ -18,16 +18,26 @@
 
 /* Limits applied while decoding (HTTP.md section 0). */
 typedef struct tc__json_limits {
-    size_t max_depth;      /* nesting of `data` arrays; default 100 */
-    size_t max_input_size; /* per-tensor JSON-computed size; default 64 MiB */
+    size_t max_depth;      /* nesting of `data` arrays; 0 = default 100 */
+    size_t max_input_size; /* JSON header and per-tensor JSON-computed size; 0 = default 64 MiB */
+    /* Model named in the binary-size messages ("... for model '<m>'"); NULL
+     * leaves that suffix out. Added after the first version: zero-initialise. */
+    const char *model_name;
 } tc__json_limits;
+
+#define TC__JSON_DEFAULT_MAX_DEPTH 100
+#define TC__JSON_DEFAULT_MAX_INPUT_SIZE ((size_t)1 << 26)
 
 /* Server side. Decode an infer request body (already decompressed).
  * `header_len` is the Inference-Header-Content-Length value or
  * TC__NO_HEADER_LENGTH. Binary tensors get `data` pointing into `body`, which
  * must outlive `req`; JSON `data` is converted into `owned` storage.
  * Sets req->model_name/model_version to NULL (the URL decides).
- * `limits` may be NULL for defaults. On failure `err` holds the code
+ * `limits` may be NULL for defaults.
+ * `header_len` 0 is the raw binary form (HTTP.md 6.5): decode then yields
+ * one input named "raw_input" with dtype TC_DTYPE_INVALID, no shape and
+ * `data` = the whole body; the caller fills in the model's only input.
+ * Binary inputs get no size-versus-shape check here (the core does that). On failure `err` holds the code
  * (TC_E_INVALID_ARG for malformed or inconsistent input) and a message
  * worded as Triton words it; `req` is left cleaned up. */
 tc_code tc__v2_http_request_decode(const uint8_t *body, size_t body_len, size_t header_len,
