@@ -320,9 +320,10 @@ static tc_code decode_request_param(const char *key, json_object *v, tc__infer_r
     if (key_is(key, "timeout"))
         return tc__jr_u64(v, &req->timeout_us) ? TC_OK : unable(err, key);
     if (key_is(key, "binary_data_output")) {
-        bool b;
+        bool b = false;
         tc_code rc = decode_bool(v, &b, err, key);
-        req->binary_data_output = b ? 1 : 0;
+        if (rc == TC_OK)
+            req->binary_data_output = b ? 1 : 0;
         return rc;
     }
     if (strncmp(key, "triton_", 7) == 0)
@@ -443,8 +444,10 @@ tc_code tc__v2_http_request_decode(const uint8_t *body, size_t body_len, size_t 
                            json_len, c.max_input_size);
         goto out;
     }
-    /* Room for root object, inputs array and input object above `data`. */
-    root = tc__jr_parse((const char *)body, json_len, c.max_depth + 3,
+    /* Room for root object, inputs array and input object above `data`, plus
+     * one because json-c counts its limit inclusively; walk_data enforces
+     * max_depth on `data` exactly. */
+    root = tc__jr_parse((const char *)body, json_len, c.max_depth + 4,
                         "request JSON buffer", err);
     if (root == NULL) {
         rc = err->code;

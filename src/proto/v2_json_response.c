@@ -285,7 +285,7 @@ tc_code tc__v2_http_response_decode(const uint8_t *body, size_t body_len, size_t
                              "length %zu",
                              json_len, body_len);
     /* Outputs are flat in practice; allow the request-side nesting anyway. */
-    json_object *root = tc__jr_parse((const char *)body, json_len, TC__JSON_DEFAULT_MAX_DEPTH + 3,
+    json_object *root = tc__jr_parse((const char *)body, json_len, TC__JSON_DEFAULT_MAX_DEPTH + 4,
                                      "response JSON", err);
     if (root == NULL) {
         if (err->code != TC_E_NOMEM)

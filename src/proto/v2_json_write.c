@@ -1,5 +1,6 @@
 /* Hand-written JSON output for the v2 encoders: no DOM, straight into a
  * tc__buf, since encoding sits on the inference hot path. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,7 +166,10 @@ tc_code tc__jw_i64(tc__buf *b, int64_t v)
 static size_t shortest_digits(double v, char digits[24], int *exp10)
 {
     char tmp[40];
-    for (int prec = 15; prec <= 17; prec++) {
+    /* A double carries more than 15 significant digits, so when 15 digits
+     * read back, the shortest form is those digits without trailing zeros.
+     * Subnormals carry fewer, so they search from one digit up. */
+    for (int prec = v < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
         if (prec == 17 || strtod(tmp, NULL) == v)
             break;
