@@ -337,11 +337,12 @@ static bool json_integer(json_object *v, bool *neg, uint64_t *mag)
     }
     if (t == json_type_double) {
         double d = json_object_get_double(v);
-        if (!(d > -9.2e18 && d < 1.8e19) || d != floor(d))
+        /* In range for the casts below, and integral (no libm needed). */
+        if (!(d > -9.2e18 && d < 1.8e19))
             return false;
         *neg = d < 0;
         *mag = d < 0 ? (uint64_t)(-d) : (uint64_t)d;
-        return true;
+        return (double)*mag == (d < 0 ? -d : d);
     }
     if (t == json_type_string)
         return parse_decimal(json_object_get_string(v), (size_t)json_object_get_string_len(v), neg,
