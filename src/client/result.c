@@ -1,0 +1,239 @@
+/* tc_result: status and outputs of one inference call. */
+#include "client/result_internal.h"
+
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "proto/bytes.h"
+#include "proto/v2_json.h"
+
+tc_result *tc__result_new(void)
+{
+    tc_result *r = tc__calloc(1, sizeof *r);
+    if (r != NULL)
+        r->status = TC_E_UNKNOWN;
+    return r;
+}
+
+void tc__result_set_error(tc_result *r, tc_code code, long http_status, const char *msg)
+{
+    r->status = code;
+    r->http_status = http_status;
+    tc__free(r->message);
+    r->message = (msg != NULL && msg[0] != '\0') ? tc__strdup(msg) : NULL;
+    if (r->message == NULL && msg != NULL && msg[0] != '\0')
+        r->status = code == TC_OK ? TC_E_NOMEM : code;
+}
+
+void tc__result_from_http(tc_result *r, long http_status, uint8_t *body, size_t len,
+                          size_t header_len)
+{
+    tc__error err;
+    tc__error_clear(&err);
+    r->body = body;
+    if (http_status < 200 || http_status >= 300) {
+        tc_code code = tc__code_from_http_status(http_status);
+        tc__v2_error_decode(body, len, code, &err);
+        if (err.msg[0] == '\0')
+            tc__error_set(&err, code, "HTTP status %ld", http_status);
+        tc__result_set_error(r, code, http_status, err.msg);
+        return;
+    }
+    tc_code rc = tc__v2_http_response_decode(body, len, header_len, &r->resp, &err);
+    if (rc != TC_OK) {
+        memset(&r->resp, 0, sizeof r->resp);
+        tc__result_set_error(r, rc == TC_E_NOMEM ? TC_E_NOMEM : TC_E_PROTOCOL, http_status,
+                             err.msg[0] != '\0' ? err.msg : "unparsable inference response");
+        return;
+    }
+    tc__result_set_error(r, TC_OK, http_status, NULL);
+}
+
+void tc_result_free(tc_result *result)
+{
+    if (result == NULL)
+        return;
+    if (result->bytes != NULL) {
+        for (size_t i = 0; i < result->resp.output_count; i++)
+            tc__free(result->bytes[i].offsets);
+        tc__free(result->bytes);
+    }
+    tc__infer_response_cleanup(&result->resp);
+    tc__free(result->body);
+    tc__free(result->message);
+    tc__free(result);
+}
+
+tc_code tc_result_status(const tc_result *result)
+{
+    return result == NULL ? TC_E_INVALID_ARG : result->status;
+}
+
+const char *tc_result_error_message(const tc_result *result)
+{
+    if (result == NULL)
+        return "NULL result";
+    return result->message != NULL ? result->message : "";
+}
+
+long tc_result_http_status(const tc_result *result)
+{
+    return result == NULL ? 0 : result->http_status;
+}
+
+static const char *or_empty(const char *s)
+{
+    return s != NULL ? s : "";
+}
+
+const char *tc_result_model_name(const tc_result *result)
+{
+    return result == NULL ? "" : or_empty(result->resp.model_name);
+}
+
+const char *tc_result_model_version(const tc_result *result)
+{
+    return result == NULL ? "" : or_empty(result->resp.model_version);
+}
+
+const char *tc_result_id(const tc_result *result)
+{
+    return result == NULL ? "" : or_empty(result->resp.id);
+}
+
+size_t tc_result_output_count(const tc_result *result)
+{
+    return result == NULL ? 0 : result->resp.output_count;
+}
+
+const char *tc_result_output_name(const tc_result *result, size_t index)
+{
+    if (result == NULL || index >= result->resp.output_count)
+        return NULL;
+    return result->resp.outputs[index].name;
+}
+
+static tc_code find(const tc_result *r, const char *name, size_t *index)
+{
+    if (r == NULL || name == NULL)
+        return TC_E_INVALID_ARG;
+    for (size_t i = 0; i < r->resp.output_count; i++) {
+        if (r->resp.outputs[i].name != NULL && strcmp(r->resp.outputs[i].name, name) == 0) {
+            *index = i;
+            return TC_OK;
+        }
+    }
+    return TC_E_NOT_FOUND;
+}
+
+tc_code tc_result_output_dtype(const tc_result *result, const char *name, tc_dtype *dtype)
+{
+    size_t i;
+    if (dtype == NULL)
+        return TC_E_INVALID_ARG;
+    tc_code rc = find(result, name, &i);
+    if (rc == TC_OK)
+        *dtype = result->resp.outputs[i].dtype;
+    return rc;
+}
+
+tc_code tc_result_output_shape(const tc_result *result, const char *name, const int64_t **shape,
+                               size_t *ndim)
+{
+    size_t i;
+    if (shape == NULL || ndim == NULL)
+        return TC_E_INVALID_ARG;
+    tc_code rc = find(result, name, &i);
+    if (rc == TC_OK) {
+        *shape = result->resp.outputs[i].shape;
+        *ndim = result->resp.outputs[i].ndim;
+    }
+    return rc;
+}
+
+tc_code tc_result_output_data(const tc_result *result, const char *name, const uint8_t **data,
+                              size_t *byte_size)
+{
+    size_t i;
+    if (data == NULL || byte_size == NULL)
+        return TC_E_INVALID_ARG;
+    tc_code rc = find(result, name, &i);
+    if (rc == TC_OK) {
+        *data = result->resp.outputs[i].data;
+        *byte_size = result->resp.outputs[i].byte_size;
+    }
+    return rc;
+}
+
+/* Build the element offsets of output `i` once. */
+static tc_code bytes_index(tc_result *r, size_t i, tc__bytes_index **out)
+{
+    const tc__tensor *t = &r->resp.outputs[i];
+    if (t->dtype != TC_DTYPE_BYTES)
+        return TC_E_INVALID_ARG;
+    if (r->bytes == NULL) {
+        r->bytes = tc__calloc(r->resp.output_count, sizeof *r->bytes);
+        if (r->bytes == NULL)
+            return TC_E_NOMEM;
+    }
+    tc__bytes_index *bi = &r->bytes[i];
+    *out = bi;
+    if (bi->built)
+        return TC_OK;
+    size_t count;
+    if (tc__bytes_count(t->data, t->byte_size, &count) != TC_OK)
+        return TC_E_PROTOCOL;
+    size_t *offsets = tc__calloc(count + 1, sizeof *offsets);
+    if (offsets == NULL)
+        return TC_E_NOMEM;
+    size_t pos = 0;
+    for (size_t k = 0; k < count; k++) {
+        const uint8_t *elem;
+        size_t len;
+        offsets[k] = pos;
+        if (tc__bytes_next(t->data, t->byte_size, &pos, &elem, &len) != TC_OK) {
+            tc__free(offsets);
+            return TC_E_PROTOCOL;
+        }
+    }
+    offsets[count] = pos;
+    bi->offsets = offsets;
+    bi->count = count;
+    bi->built = true;
+    return TC_OK;
+}
+
+tc_code tc_result_output_bytes_count(tc_result *result, const char *name, size_t *count)
+{
+    size_t i;
+    tc__bytes_index *bi;
+    if (count == NULL)
+        return TC_E_INVALID_ARG;
+    tc_code rc = find(result, name, &i);
+    if (rc == TC_OK)
+        rc = bytes_index(result, i, &bi);
+    if (rc == TC_OK)
+        *count = bi->count;
+    return rc;
+}
+
+tc_code tc_result_output_bytes_element(tc_result *result, const char *name, size_t index,
+                                       const uint8_t **elem, size_t *len)
+{
+    size_t i;
+    tc__bytes_index *bi;
+    if (elem == NULL || len == NULL)
+        return TC_E_INVALID_ARG;
+    tc_code rc = find(result, name, &i);
+    if (rc == TC_OK)
+        rc = bytes_index(result, i, &bi);
+    if (rc != TC_OK)
+        return rc;
+    if (index >= bi->count)
+        return TC_E_INVALID_ARG;
+    size_t start = bi->offsets[index] + 4;
+    *elem = result->resp.outputs[i].data + start;
+    *len = bi->offsets[index + 1] - start;
+    return TC_OK;
+}
