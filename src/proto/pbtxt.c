@@ -502,6 +502,7 @@ static tc_code parse_string(parser *P, bool binary, pb_value *v)
         tc__buf_cleanup(&b);
         return rc;
     }
+    b.data[b.len] = '\0'; /* an empty string has had no append to terminate it */
     if (binary) {
         v->bin.len = b.len;
         v->bin.data = tc__buf_steal(&b, NULL);
