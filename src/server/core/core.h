@@ -1,0 +1,194 @@
+/* tritonc-server core: everything the frontends (HTTP now, gRPC later) see.
+ * Transport-neutral: it speaks tc__infer_request / tc__infer_response
+ * (proto/v2_types.h), plain structs and tc__error; frontends do the wire
+ * format. One execution path and one set of statistics for every frontend.
+ *
+ * Thread rule: every tc__core_* function is thread-safe. Infer completion
+ * callbacks run on a model instance thread and must not block. */
+#ifndef TC_SRC_SERVER_CORE_CORE_H
+#define TC_SRC_SERVER_CORE_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "model_config.pb-c.h"
+#include "proto/v2_types.h"
+
+typedef struct tc__core tc__core;
+
+typedef enum tc__control_mode {
+    TC__CONTROL_NONE = 0, /* load everything at start, never change */
+    TC__CONTROL_POLL,     /* load everything, rescan every poll_secs */
+    TC__CONTROL_EXPLICIT  /* load only load_models; load/unload API */
+} tc__control_mode;
+
+typedef struct tc__core_options {
+    const char *const *repositories; /* model repository directories */
+    size_t repository_count;
+    tc__control_mode control_mode;
+    const char *const *load_models; /* explicit mode: names to load at start ("*" = all) */
+    size_t load_model_count;
+    bool strict_model_config;
+    bool strict_readiness; /* ready only when every model loaded fine */
+    uint32_t poll_secs;    /* poll mode interval; 0 = 15 */
+    const char *server_id; /* server metadata "name"; NULL = "triton" */
+} tc__core_options;
+
+/* Scan the repositories and load models per the control mode. A model that
+ * fails to load is logged and listed UNAVAILABLE; it does not fail startup.
+ * TC_E_INVALID_ARG when a repository cannot be read. */
+tc_code tc__core_new(const tc__core_options *opts, tc__core **out, tc__error *err);
+/* Stop accepting work, finish everything queued (callbacks still run),
+ * unload every model and free. */
+void tc__core_free(tc__core *core);
+/* Stop accepting new inferences (they fail UNAVAILABLE) and wait until every
+ * accepted one has called back. Used at shutdown before the frontends stop. */
+void tc__core_drain(tc__core *core);
+
+bool tc__core_is_live(tc__core *core);
+bool tc__core_is_ready(tc__core *core);
+
+/* Server metadata: name, version (TC version string) and the extensions we
+ * implement. Caller cleans `out` with tc__server_metadata_cleanup. */
+tc_code tc__core_server_metadata(tc__core *core, tc__server_metadata *out);
+
+/* ---- models ---------------------------------------------------------------- */
+
+/* A READY model version held by the caller (it stays loaded until released). */
+typedef struct tc__model_handle tc__model_handle;
+
+/* `version` NULL or "" = highest READY version. NOT_FOUND with Triton's
+ * "Request for unknown model: ..." messages when there is no such READY
+ * version; TC_E_INVALID_ARG for a version that is not a number. */
+tc_code tc__core_model_acquire(tc__core *core, const char *name, const char *version,
+                               tc__model_handle **out, tc__error *err);
+void tc__model_handle_release(tc__model_handle *h);
+/* The normalised config; valid until release. */
+const Inference__ModelConfig *tc__model_handle_config(const tc__model_handle *h);
+int64_t tc__model_handle_version(const tc__model_handle *h);
+
+/* Readiness of a model version: NOT_FOUND when the model (or the named
+ * version) is unknown, else TC_OK with *ready. */
+tc_code tc__core_model_is_ready(tc__core *core, const char *name, const char *version,
+                                bool *ready, tc__error *err);
+/* Model metadata (versions: the requested one, or every READY version). */
+tc_code tc__core_model_metadata(tc__core *core, const char *name, const char *version,
+                                tc__model_metadata *out, tc__error *err);
+
+/* ---- inference -------------------------------------------------------------- */
+
+/* Runs exactly once per accepted request, on a model instance thread.
+ * `response` is NULL on failure (then `err` says why); the callee owns it
+ * and frees it with tc__core_response_free. Output tensors have `binary`
+ * set per the HTTP rules (requested binary_data, else binary_data_output). */
+typedef void (*tc__infer_done_cb)(tc__infer_response *response, const tc__error *err,
+                                  void *user_data);
+
+/* Validate `req` against the model config and queue it. `req` (and the
+ * buffers its tensors point into) must stay valid until `cb` has run.
+ * req->model_name / model_version pick the model. On error nothing was
+ * queued and `cb` never runs; otherwise it runs exactly once. */
+tc_code tc__core_infer_async(tc__core *core, const tc__infer_request *req, tc__infer_done_cb cb,
+                             void *user_data, tc__error *err);
+void tc__core_response_free(tc__infer_response *resp);
+
+/* ---- statistics ---------------------------------------------------------------- */
+
+typedef struct tc__stat_duration {
+    uint64_t count;
+    uint64_t ns;
+} tc__stat_duration;
+
+typedef struct tc__batch_stat {
+    uint64_t batch_size;
+    tc__stat_duration compute_input;
+    tc__stat_duration compute_infer;
+    tc__stat_duration compute_output;
+} tc__batch_stat;
+
+typedef struct tc__model_stats {
+    char *name;
+    char *version;
+    uint64_t last_inference_ms;
+    uint64_t inference_count;
+    uint64_t execution_count;
+    tc__stat_duration success, fail, queue, compute_input, compute_infer, compute_output,
+        cache_hit, cache_miss;
+    tc__batch_stat *batches; /* sorted by batch_size */
+    size_t batch_count;
+} tc__model_stats;
+
+/* Statistics of READY versions: all models (`name` NULL), one model, or one
+ * version. Caller frees with tc__model_stats_free. */
+tc_code tc__core_model_stats(tc__core *core, const char *name, const char *version,
+                             tc__model_stats **out, size_t *count, tc__error *err);
+void tc__model_stats_free(tc__model_stats *stats, size_t count);
+
+/* ---- model repository ------------------------------------------------------- */
+
+tc_code tc__core_repo_index(tc__core *core, bool ready_only, tc__repo_index *out,
+                            tc__error *err);
+
+/* A file override for a load: `path` is "<version>/<relative path>". */
+typedef struct tc__load_file {
+    const char *path;
+    const uint8_t *data;
+    size_t size;
+} tc__load_file;
+
+/* Load or reload `name`. `config_json` (NULL = none) replaces config.pbtxt;
+ * `files` (require config_json) build an override directory. Only in
+ * explicit mode (else UNAVAILABLE). Failures say "failed to load". */
+tc_code tc__core_model_load(tc__core *core, const char *name, const char *config_json,
+                            size_t config_len, const tc__load_file *files, size_t file_count,
+                            tc__error *err);
+tc_code tc__core_model_unload(tc__core *core, const char *name, bool unload_dependents,
+                              tc__error *err);
+
+/* ---- trace settings (stored; tracing itself comes later) --------------------- */
+
+enum { TC__TRACE_LEVEL_TIMESTAMPS = 1, TC__TRACE_LEVEL_TENSORS = 2 };
+
+typedef struct tc__trace_settings {
+    uint32_t level; /* 0 = OFF, else TC__TRACE_LEVEL_* bits */
+    int64_t rate;
+    int64_t count;
+    int64_t log_frequency;
+    char file[256];
+    char mode[32];
+} tc__trace_settings;
+
+/* An update: each `has_*` member says the value is given; `clear_*` (per
+ * model only) reverts that value to the global one. */
+typedef struct tc__trace_update {
+    bool has_level, has_rate, has_count, has_log_frequency;
+    bool clear_level, clear_rate, clear_count, clear_log_frequency;
+    uint32_t level;
+    int64_t rate, count, log_frequency;
+} tc__trace_update;
+
+/* `model` NULL = global. A per-model call needs a READY model (else
+ * INVALID_ARG "Request for unknown model : <m>"). */
+tc_code tc__core_trace_get(tc__core *core, const char *model, tc__trace_settings *out,
+                           tc__error *err);
+tc_code tc__core_trace_update(tc__core *core, const char *model, const tc__trace_update *u,
+                              tc__error *err);
+
+/* ---- log settings ------------------------------------------------------------- */
+
+typedef struct tc__log_settings {
+    char file[256];
+    bool info, warning, error;
+    uint32_t verbose_level;
+    bool iso8601; /* log_format "ISO8601" instead of "default" */
+} tc__log_settings;
+
+/* Process-wide: the server's log hook (tc__server_log_cb) reads them. */
+void tc__server_log_get(tc__log_settings *out);
+void tc__server_log_set(const tc__log_settings *in);
+/* A tc_log_cb writing lines to stderr in the configured format. */
+void tc__server_log_cb(tc_log_level level, const char *message, void *user_data);
+
+#endif /* TC_SRC_SERVER_CORE_CORE_H */

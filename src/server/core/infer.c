@@ -1,0 +1,381 @@
+/* Model version lifecycle, the per-version instance threads and queue, the
+ * inference path and statistics recording. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "core/internal.h"
+#include "proto/model_config.h"
+
+#define MAX_INSTANCES 16
+
+/* ---- version objects ---------------------------------------------------------- */
+
+tc__model_handle *tc__mv_new(tc__core *core, const char *name, int64_t version, const char *dir)
+{
+    tc__model_handle *mv = tc__calloc(1, sizeof *mv);
+    if (mv == NULL)
+        return NULL;
+    atomic_init(&mv->refs, 1u);
+    mv->core = core;
+    mv->version = version;
+    mv->name = tc__strdup(name);
+    mv->dir = tc__strdup(dir);
+    tc__buf v = TC__BUF_INIT;
+    if (tc__buf_printf(&v, "%" PRId64, version) == TC_OK)
+        mv->version_str = (char *)tc__buf_steal(&v, NULL);
+    tc__buf_cleanup(&v);
+    pthread_mutex_init(&mv->qlock, NULL);
+    pthread_cond_init(&mv->qcond, NULL);
+    pthread_mutex_init(&mv->slock, NULL);
+    if (mv->name == NULL || mv->dir == NULL || mv->version_str == NULL) {
+        tc__mv_unref(mv);
+        return NULL;
+    }
+    return mv;
+}
+
+void tc__mv_ref(tc__model_handle *mv)
+{
+    atomic_fetch_add(&mv->refs, 1u);
+}
+
+/* The last reference goes after tc__mv_stop (the owners stop first). */
+void tc__mv_unref(tc__model_handle *mv)
+{
+    if (mv == NULL || atomic_fetch_sub(&mv->refs, 1u) != 1u)
+        return;
+    tc__mv_stop(mv);
+    tc__mv_labels_free(mv);
+    tc__model_config_free(mv->config);
+    pthread_mutex_destroy(&mv->qlock);
+    pthread_cond_destroy(&mv->qcond);
+    pthread_mutex_destroy(&mv->slock);
+    tc__free(mv->stats.batches);
+    tc__free(mv->name);
+    tc__free(mv->dir);
+    tc__free(mv->version_str);
+    tc__free(mv->reason);
+    tc__free(mv);
+}
+
+/* ---- execution ----------------------------------------------------------------- */
+
+static const tc__requested_output *find_requested(const tc__infer_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->output_count; i++) {
+        if (strcmp(req->outputs[i].name, name) == 0)
+            return &req->outputs[i];
+    }
+    return NULL;
+}
+
+static size_t config_output_index(const Inference__ModelConfig *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_output; i++) {
+        if (strcmp(cfg->output[i]->name, name) == 0)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+/* Keep the requested outputs (all when none listed), apply classification
+ * and the binary choice. */
+static tc_code postprocess(const tc__model_handle *mv, const tc__infer_request *req,
+                           tc__infer_response *resp, tc__error *err)
+{
+    tc_code rc = TC_OK;
+    size_t kept = 0;
+    for (size_t i = 0; i < resp->output_count; i++) {
+        tc__tensor *t = &resp->outputs[i];
+        const tc__requested_output *o = find_requested(req, t->name);
+        if (req->output_count > 0 && o == NULL) {
+            tc__tensor_cleanup(t);
+            continue;
+        }
+        if (rc == TC_OK && o != NULL && o->class_count > 0) {
+            size_t ci = config_output_index(mv->config, t->name);
+            const tc__labels *labels =
+                mv->labels != NULL && ci != SIZE_MAX ? &mv->labels[ci] : NULL;
+            rc = tc__classify(t, o->class_count, mv->config->max_batch_size > 0, labels, err);
+        }
+        if (o != NULL && o->binary >= 0)
+            t->binary = o->binary == 1;
+        else
+            t->binary = req->binary_data_output == 1;
+        if (kept != i)
+            resp->outputs[kept] = *t;
+        kept++;
+    }
+    resp->output_count = kept;
+    return rc;
+}
+
+static void add_duration(tc__stat_duration *d, uint64_t ns)
+{
+    d->count++;
+    d->ns += ns;
+}
+
+static void record_batch(tc__vstats *s, uint64_t batch, uint64_t in_ns, uint64_t infer_ns,
+                         uint64_t out_ns)
+{
+    size_t i = 0;
+    while (i < s->batch_count && s->batches[i].batch_size < batch)
+        i++;
+    if (i == s->batch_count || s->batches[i].batch_size != batch) {
+        tc__batch_stat *grown = tc__reallocarray(s->batches, s->batch_count + 1, sizeof *grown);
+        if (grown == NULL)
+            return;
+        s->batches = grown;
+        memmove(&grown[i + 1], &grown[i], (s->batch_count - i) * sizeof *grown);
+        memset(&grown[i], 0, sizeof *grown);
+        grown[i].batch_size = batch;
+        s->batch_count++;
+    }
+    add_duration(&s->batches[i].compute_input, in_ns);
+    add_duration(&s->batches[i].compute_infer, infer_ns);
+    add_duration(&s->batches[i].compute_output, out_ns);
+}
+
+static void flight_done(tc__core *core)
+{
+    pthread_mutex_lock(&core->flight_lock);
+    core->inflight--;
+    if (core->inflight == 0)
+        pthread_cond_broadcast(&core->flight_cond);
+    pthread_mutex_unlock(&core->flight_lock);
+}
+
+static tc__infer_response *response_new(const tc__model_handle *mv, const tc__infer_request *req)
+{
+    tc__infer_response *r = tc__calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    r->model_name = tc__strdup(mv->name);
+    r->model_version = tc__strdup(mv->version_str);
+    if (req->id != NULL && req->id[0] != '\0')
+        r->id = tc__strdup(req->id);
+    if (r->model_name == NULL || r->model_version == NULL ||
+        (req->id != NULL && req->id[0] != '\0' && r->id == NULL)) {
+        tc__core_response_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+static void run_job(tc__model_handle *mv, uint32_t instance, tc__job *job)
+{
+    uint64_t t_pick = tc__now_ns();
+    tc__backend_request br;
+    memset(&br, 0, sizeof br);
+    tc__error_clear(&br.error);
+    br.request = job->req;
+    br.batch_size = job->batch_size;
+    br.response = response_new(mv, job->req);
+    uint64_t t_in = tc__now_ns();
+    if (br.response == NULL)
+        tc__error_set(&br.error, TC_E_NOMEM, "out of memory");
+    else
+        mv->backend->execute(mv->backend_state, instance, &br, 1);
+    uint64_t t_infer = tc__now_ns();
+    if (br.error.code == TC_OK)
+        (void)postprocess(mv, job->req, br.response, &br.error);
+    uint64_t t_out = tc__now_ns();
+    bool ok = br.error.code == TC_OK;
+
+    pthread_mutex_lock(&mv->slock);
+    tc__vstats *s = &mv->stats;
+    if (ok) {
+        add_duration(&s->success, t_out - job->start_ns);
+        add_duration(&s->queue, t_pick - job->enqueue_ns);
+        add_duration(&s->compute_input, t_in - t_pick);
+        add_duration(&s->compute_infer, t_infer - t_in);
+        add_duration(&s->compute_output, t_out - t_infer);
+        s->inference_count += job->batch_size;
+        s->execution_count++;
+        s->last_inference_ms = tc__wall_ms();
+        record_batch(s, job->batch_size, t_in - t_pick, t_infer - t_in, t_out - t_infer);
+    } else {
+        add_duration(&s->fail, t_out - job->start_ns);
+    }
+    pthread_mutex_unlock(&mv->slock);
+
+    if (!ok) {
+        tc__core_response_free(br.response);
+        br.response = NULL;
+    }
+    tc__core *core = mv->core;
+    job->cb(br.response, ok ? NULL : &br.error, job->user_data);
+    tc__free(job);
+    tc__mv_unref(mv);
+    flight_done(core);
+}
+
+static void *instance_main(void *arg)
+{
+    struct tc__instance *inst = arg;
+    tc__model_handle *mv = inst->mv;
+    for (;;) {
+        pthread_mutex_lock(&mv->qlock);
+        while (mv->head == NULL && !mv->stopping)
+            pthread_cond_wait(&mv->qcond, &mv->qlock);
+        tc__job *job = mv->head;
+        if (job != NULL) {
+            mv->head = job->next;
+            if (mv->head == NULL)
+                mv->tail = NULL;
+        }
+        pthread_mutex_unlock(&mv->qlock);
+        if (job == NULL)
+            break; /* stopping and drained */
+        run_job(mv, inst->index, job);
+    }
+    return NULL;
+}
+
+static size_t instance_count(const Inference__ModelConfig *cfg)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cfg->n_instance_group; i++)
+        n += cfg->instance_group[i]->count > 0 ? (size_t)cfg->instance_group[i]->count : 1;
+    if (n == 0)
+        n = 1;
+    return n > MAX_INSTANCES ? MAX_INSTANCES : n;
+}
+
+tc_code tc__mv_start(tc__model_handle *mv, tc__error *err)
+{
+    tc__backend_model bm = {mv->name, mv->version, mv->dir, mv->config};
+    void *state = NULL;
+    tc_code rc = mv->backend->init(&bm, &state, err);
+    if (rc != TC_OK)
+        return rc;
+    mv->backend_state = state;
+    size_t n = instance_count(mv->config);
+    mv->threads = tc__calloc(n, sizeof *mv->threads);
+    mv->instances = tc__calloc(n, sizeof *mv->instances);
+    if (mv->threads == NULL || mv->instances == NULL) {
+        tc__mv_stop(mv);
+        return tc__error_set(err, TC_E_NOMEM, "out of memory");
+    }
+    mv->stopping = false;
+    for (size_t i = 0; i < n; i++) {
+        mv->instances[i].mv = mv;
+        mv->instances[i].index = (uint32_t)i;
+        if (pthread_create(&mv->threads[i], NULL, instance_main, &mv->instances[i]) != 0) {
+            tc__mv_stop(mv);
+            return tc__error_set(err, TC_E_INTERNAL, "unable to start instance thread");
+        }
+        mv->thread_count++;
+    }
+    return TC_OK;
+}
+
+void tc__mv_stop(tc__model_handle *mv)
+{
+    pthread_mutex_lock(&mv->qlock);
+    mv->stopping = true;
+    pthread_cond_broadcast(&mv->qcond);
+    pthread_mutex_unlock(&mv->qlock);
+    for (size_t i = 0; i < mv->thread_count; i++)
+        pthread_join(mv->threads[i], NULL);
+    mv->thread_count = 0;
+    tc__free(mv->threads);
+    tc__free(mv->instances);
+    mv->threads = NULL;
+    mv->instances = NULL;
+    if (mv->backend_state != NULL) {
+        mv->backend->fini(mv->backend_state);
+        mv->backend_state = NULL;
+    }
+}
+
+/* ---- the inference entry point ------------------------------------------------- */
+
+void tc__core_response_free(tc__infer_response *resp)
+{
+    if (resp == NULL)
+        return;
+    tc__infer_response_cleanup(resp);
+    tc__free(resp);
+}
+
+static void record_fail(tc__model_handle *mv, uint64_t start_ns)
+{
+    pthread_mutex_lock(&mv->slock);
+    add_duration(&mv->stats.fail, tc__now_ns() - start_ns);
+    pthread_mutex_unlock(&mv->slock);
+}
+
+static tc_code enqueue(tc__model_handle *mv, tc__job *job, tc__error *err)
+{
+    pthread_mutex_lock(&mv->qlock);
+    bool stopping = mv->stopping || mv->thread_count == 0;
+    if (!stopping) {
+        job->enqueue_ns = tc__now_ns();
+        if (mv->tail != NULL)
+            mv->tail->next = job;
+        else
+            mv->head = job;
+        mv->tail = job;
+        pthread_cond_signal(&mv->qcond);
+    }
+    pthread_mutex_unlock(&mv->qlock);
+    if (stopping)
+        return tc__error_set(err, TC_E_UNAVAILABLE, "model '%s' version %s is unloading",
+                             mv->name, mv->version_str);
+    return TC_OK;
+}
+
+tc_code tc__core_infer_async(tc__core *core, const tc__infer_request *req, tc__infer_done_cb cb,
+                             void *user_data, tc__error *err)
+{
+    uint64_t start = tc__now_ns();
+    pthread_mutex_lock(&core->flight_lock);
+    bool accepting = core->accepting;
+    if (accepting)
+        core->inflight++;
+    pthread_mutex_unlock(&core->flight_lock);
+    if (!accepting)
+        return tc__error_set(err, TC_E_UNAVAILABLE, "Server not ready: shutting down");
+
+    tc__model_handle *mv = NULL;
+    tc__job *job = NULL;
+    tc_code rc = tc__core_model_acquire(core, req->model_name, req->model_version, &mv, err);
+    if (rc != TC_OK)
+        goto out;
+    const Inference__ModelConfig *cfg = mv->config;
+    if (cfg->model_transaction_policy != NULL && cfg->model_transaction_policy->decoupled) {
+        rc = tc__error_set(err, TC_E_NOT_SUPPORTED,
+                           "model '%s' uses the decoupled transaction policy, which needs a "
+                           "streaming endpoint",
+                           mv->name);
+        goto out;
+    }
+    job = tc__calloc(1, sizeof *job);
+    if (job == NULL) {
+        rc = tc__error_set(err, TC_E_NOMEM, "out of memory");
+        goto out;
+    }
+    job->req = req;
+    job->cb = cb;
+    job->user_data = user_data;
+    job->start_ns = start;
+    rc = tc__validate_request(cfg, mv->name, req, &job->batch_size, err);
+    if (rc == TC_OK)
+        rc = enqueue(mv, job, err);
+    if (rc != TC_OK) {
+        record_fail(mv, start);
+        goto out;
+    }
+    return TC_OK; /* the job owns `mv` and the in-flight count now */
+out:
+    tc__free(job);
+    tc__model_handle_release(mv);
+    flight_done(core);
+    return rc;
+}

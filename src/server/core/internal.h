@@ -1,0 +1,158 @@
+/* Core internals shared by the core sources. Frontends include only core.h. */
+#ifndef TC_SRC_SERVER_CORE_INTERNAL_H
+#define TC_SRC_SERVER_CORE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "backend/backend.h"
+#include "core/core.h"
+
+typedef enum tc__mv_state {
+    TC__MV_UNKNOWN = 0,
+    TC__MV_READY,
+    TC__MV_UNAVAILABLE,
+    TC__MV_LOADING,
+    TC__MV_UNLOADING
+} tc__mv_state;
+
+const char *tc__mv_state_name(tc__mv_state s);
+
+/* A queued inference. */
+typedef struct tc__job {
+    struct tc__job *next;
+    const tc__infer_request *req;
+    tc__infer_done_cb cb;
+    void *user_data;
+    uint64_t batch_size;
+    uint64_t start_ns;   /* entered the core */
+    uint64_t enqueue_ns; /* entered the queue */
+} tc__job;
+
+typedef struct tc__labels {
+    char **lines;
+    size_t count;
+} tc__labels;
+
+struct tc__model_handle;
+/* What an instance thread runs for. */
+struct tc__instance {
+    struct tc__model_handle *mv;
+    uint32_t index;
+};
+
+/* Statistics of one version; every field guarded by tc__model_handle.slock. */
+typedef struct tc__vstats {
+    uint64_t last_inference_ms;
+    uint64_t inference_count;
+    uint64_t execution_count;
+    tc__stat_duration success, fail, queue, compute_input, compute_infer, compute_output;
+    tc__batch_stat *batches;
+    size_t batch_count;
+} tc__vstats;
+
+/* One model version (the handle frontends hold). Freed when `refs` drops
+ * to 0: the version list, each queued job and each acquired handle hold one. */
+struct tc__model_handle {
+    atomic_uint refs;
+    tc__core *core;
+    char *name;
+    int64_t version;
+    char *version_str;
+    char *dir;                     /* model directory */
+    Inference__ModelConfig *config; /* NULL when the load failed before parsing */
+    const tc__backend *backend;
+    void *backend_state; /* non-NULL while initialised */
+    tc__labels *labels;  /* per config output, or NULL */
+
+    tc__mv_state state; /* guarded by core->lock */
+    char *reason;       /* guarded by core->lock */
+
+    pthread_mutex_t qlock; /* guards head, tail, stopping */
+    pthread_cond_t qcond;
+    tc__job *head;
+    tc__job *tail;
+    bool stopping;
+    pthread_t *threads; /* instance threads, one per instance */
+    struct tc__instance *instances;
+    size_t thread_count;
+
+    pthread_mutex_t slock; /* guards stats */
+    tc__vstats stats;
+};
+
+/* A model directory known to the core. */
+typedef struct tc__model_entry {
+    char *name;
+    char *dir;          /* in a repository; NULL when gone */
+    char *override_dir; /* temp dir built from file: overrides; removed on free */
+    int dir_count;      /* repositories holding this name (> 1: duplicate) */
+    bool attempted;     /* a load was tried: listed with versions */
+    char *reason;       /* model-level failure (no versions), or NULL */
+    char *stamp;        /* poll fingerprint of the last load */
+    tc__model_handle **versions; /* sorted by version */
+    size_t version_count;
+} tc__model_entry;
+
+typedef struct tc__trace_override {
+    char *model;
+    tc__trace_settings s;
+    bool has_level, has_rate, has_count, has_log_frequency;
+} tc__trace_override;
+
+struct tc__core {
+    char **repos;
+    size_t repo_count;
+    tc__control_mode mode;
+    bool strict_readiness;
+    bool strict_model_config;
+    uint32_t poll_secs;
+    char *server_id;
+
+    pthread_mutex_t lock; /* guards models, model_count, version states and reasons */
+    tc__model_entry **models;
+    size_t model_count;
+
+    pthread_mutex_t load_lock; /* serialises loads, unloads and rescans */
+
+    pthread_mutex_t flight_lock; /* guards inflight, accepting, stop_poll */
+    pthread_cond_t flight_cond;
+    uint64_t inflight;
+    bool accepting;
+    bool stop_poll;
+    bool poll_started;
+    pthread_t poll_thread;
+
+    pthread_mutex_t trace_lock; /* guards trace_global, trace_models */
+    tc__trace_settings trace_global;
+    tc__trace_override *trace_models;
+    size_t trace_model_count;
+};
+
+/* repo.c */
+tc_code tc__repo_sync(tc__core *core, tc__error *err);
+tc_code tc__repo_load(tc__core *core, const char *name, const char *config_json,
+                      size_t config_len, const char *dir_override, tc__error *err);
+void tc__repo_unload(tc__core *core, tc__model_entry *e);
+tc__model_entry *tc__repo_find(tc__core *core, const char *name); /* core->lock held */
+void tc__repo_entry_free(tc__model_entry *e);
+void tc__repo_poll_once(tc__core *core);
+void tc__repo_remove_tree(const char *path);
+
+/* version lifecycle (infer.c) */
+tc__model_handle *tc__mv_new(tc__core *core, const char *name, int64_t version, const char *dir);
+void tc__mv_labels_free(tc__model_handle *mv); /* repo.c */
+tc_code tc__mv_start(tc__model_handle *mv, tc__error *err); /* backend init + threads */
+void tc__mv_stop(tc__model_handle *mv);                     /* drain, join, fini */
+void tc__mv_unref(tc__model_handle *mv);
+void tc__mv_ref(tc__model_handle *mv);
+
+/* validation (validate.c) */
+tc_code tc__validate_request(const Inference__ModelConfig *cfg, const char *model,
+                             const tc__infer_request *req, uint64_t *batch_size, tc__error *err);
+
+/* classification (classify.c): replace `t` by its top-k BYTES tensor. */
+tc_code tc__classify(tc__tensor *t, uint32_t k, bool batched, const tc__labels *labels,
+                     tc__error *err);
+
+#endif /* TC_SRC_SERVER_CORE_INTERNAL_H */

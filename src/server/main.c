@@ -1,0 +1,283 @@
+/* tritonc-server: command line, start-up, signals and shutdown.
+ *
+ * Flags use upstream tritonserver's names; both `--flag=value` and
+ * `--flag value` are accepted, and boolean flags alone mean true. After
+ * each service binds, one line goes to stdout (tests parse it):
+ *   Started HTTPService at <address>:<port> */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "core/core.h"
+#include "frontend/http/http_server.h"
+
+typedef enum flag_kind { FLAG_STRING, FLAG_UINT, FLAG_BOOL, FLAG_LIST } flag_kind;
+
+typedef struct options {
+    const char **repos;
+    size_t repo_count;
+    const char **load_models;
+    size_t load_count;
+    const char *http_address;
+    const char *control_mode;
+    const char *server_id;
+    unsigned long http_port, grpc_port, metrics_port, verbose, exit_timeout_secs, http_threads,
+        http_max_input_size, poll_secs;
+    bool allow_http, allow_grpc, allow_metrics, strict_model_config, strict_readiness, log_info,
+        log_warning, log_error, allow_client_shm, help;
+} options;
+
+typedef struct flag {
+    const char *name;
+    flag_kind kind;
+    size_t offset; /* into options; for FLAG_LIST the array, count follows */
+    const char *help;
+} flag;
+
+#define OPT(field) offsetof(options, field)
+
+static const flag k_flags[] = {
+    {"model-repository", FLAG_LIST, OPT(repos), "model repository directory (repeatable)"},
+    {"http-port", FLAG_UINT, OPT(http_port), "HTTP port (default 8000; 0 = any free port)"},
+    {"grpc-port", FLAG_UINT, OPT(grpc_port), "gRPC port (default 8001; accepted, unused)"},
+    {"metrics-port", FLAG_UINT, OPT(metrics_port), "metrics port (default 8002; accepted)"},
+    {"http-address", FLAG_STRING, OPT(http_address), "HTTP bind address (default 0.0.0.0)"},
+    {"allow-http", FLAG_BOOL, OPT(allow_http), "serve HTTP (default true)"},
+    {"allow-grpc", FLAG_BOOL, OPT(allow_grpc), "serve gRPC (accepted, not yet served)"},
+    {"allow-metrics", FLAG_BOOL, OPT(allow_metrics), "serve metrics (accepted)"},
+    {"model-control-mode", FLAG_STRING, OPT(control_mode), "none | poll | explicit"},
+    {"load-model", FLAG_LIST, OPT(load_models), "explicit mode: model to load (repeatable, *)"},
+    {"strict-model-config", FLAG_BOOL, OPT(strict_model_config), "require complete configs"},
+    {"strict-readiness", FLAG_BOOL, OPT(strict_readiness), "ready only if all models are"},
+    {"log-verbose", FLAG_UINT, OPT(verbose), "verbose log level (0 = off)"},
+    {"log-info", FLAG_BOOL, OPT(log_info), "log info messages (default true)"},
+    {"log-warning", FLAG_BOOL, OPT(log_warning), "log warnings (default true)"},
+    {"log-error", FLAG_BOOL, OPT(log_error), "log errors (default true)"},
+    {"exit-timeout-secs", FLAG_UINT, OPT(exit_timeout_secs), "shutdown wait (default 30)"},
+    {"http-thread-count", FLAG_UINT, OPT(http_threads), "HTTP threads (default 8)"},
+    {"http-max-input-size", FLAG_UINT, OPT(http_max_input_size), "max body bytes (64 MiB)"},
+    {"allow-client-shm", FLAG_BOOL, OPT(allow_client_shm), "allow shm registration (stored)"},
+    {"repository-poll-secs", FLAG_UINT, OPT(poll_secs), "poll mode interval (default 15)"},
+    {"id", FLAG_STRING, OPT(server_id), "server name in metadata (default triton)"},
+    {"help", FLAG_BOOL, OPT(help), "print this help"},
+};
+
+#define FLAG_COUNT (sizeof k_flags / sizeof k_flags[0])
+
+static void usage(FILE *out)
+{
+    (void)fputs("Usage: tritonc-server --model-repository=DIR [options]\n", out);
+    for (size_t i = 0; i < FLAG_COUNT; i++)
+        (void)fprintf(out, "  --%-22s %s\n", k_flags[i].name, k_flags[i].help);
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+    if (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcasecmp(v, "yes") == 0 ||
+        strcasecmp(v, "on") == 0)
+        *out = true;
+    else if (strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0 || strcasecmp(v, "no") == 0 ||
+             strcasecmp(v, "off") == 0)
+        *out = false;
+    else
+        return false;
+    return true;
+}
+
+static bool is_bool_word(const char *v)
+{
+    bool ignored;
+    return v != NULL && parse_bool(v, &ignored);
+}
+
+static bool set_value(options *o, const flag *f, const char *v)
+{
+    char *base = (char *)o + f->offset;
+    switch (f->kind) {
+    case FLAG_STRING:
+        *(const char **)(void *)base = v;
+        return true;
+    case FLAG_BOOL:
+        return parse_bool(v, (bool *)(void *)base);
+    case FLAG_UINT: {
+        char *end = NULL;
+        errno = 0;
+        unsigned long x = strtoul(v, &end, 10);
+        if (errno != 0 || end == v || *end != '\0' || v[0] == '-')
+            return false;
+        *(unsigned long *)(void *)base = x;
+        return true;
+    }
+    case FLAG_LIST: {
+        const char ***arr = (const char ***)(void *)base;
+        size_t *count = (size_t *)(void *)(base + sizeof(const char **));
+        const char **grown = tc__reallocarray(*arr, *count + 1, sizeof *grown);
+        if (grown == NULL)
+            return false;
+        grown[(*count)++] = v;
+        *arr = grown;
+        return true;
+    }
+    }
+    return false;
+}
+
+static const flag *find_flag(const char *name, size_t len)
+{
+    for (size_t i = 0; i < FLAG_COUNT; i++) {
+        if (strlen(k_flags[i].name) == len && strncmp(k_flags[i].name, name, len) == 0)
+            return &k_flags[i];
+    }
+    return NULL;
+}
+
+/* Returns false (after printing why) on a bad command line. */
+static bool parse_args(int argc, char **argv, options *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0) {
+            (void)fprintf(stderr, "tritonc-server: unexpected argument '%s'\n", a);
+            return false;
+        }
+        const char *name = a + 2;
+        const char *eqs = strchr(name, '=');
+        size_t len = eqs != NULL ? (size_t)(eqs - name) : strlen(name);
+        const flag *f = find_flag(name, len);
+        if (f == NULL) {
+            (void)fprintf(stderr, "tritonc-server: unknown flag '--%.*s' (see --help)\n",
+                          (int)len, name);
+            return false;
+        }
+        const char *v = eqs != NULL ? eqs + 1 : NULL;
+        if (v == NULL && f->kind == FLAG_BOOL)
+            v = i + 1 < argc && is_bool_word(argv[i + 1]) ? argv[++i] : "true";
+        if (v == NULL) {
+            if (i + 1 >= argc) {
+                (void)fprintf(stderr, "tritonc-server: flag '--%s' needs a value\n", f->name);
+                return false;
+            }
+            v = argv[++i];
+        }
+        if (!set_value(o, f, v)) {
+            (void)fprintf(stderr, "tritonc-server: bad value '%s' for '--%s'\n", v, f->name);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool control_mode(const char *s, tc__control_mode *out)
+{
+    if (s == NULL || strcmp(s, "none") == 0)
+        *out = TC__CONTROL_NONE;
+    else if (strcmp(s, "poll") == 0)
+        *out = TC__CONTROL_POLL;
+    else if (strcmp(s, "explicit") == 0)
+        *out = TC__CONTROL_EXPLICIT;
+    else
+        return false;
+    return true;
+}
+
+static int serve(const options *o, tc__control_mode mode)
+{
+    tc__core_options co = {0};
+    co.repositories = o->repos;
+    co.repository_count = o->repo_count;
+    co.control_mode = mode;
+    co.load_models = o->load_models;
+    co.load_model_count = o->load_count;
+    co.strict_model_config = o->strict_model_config;
+    co.strict_readiness = o->strict_readiness;
+    co.poll_secs = (uint32_t)o->poll_secs;
+    co.server_id = o->server_id;
+    tc__core *core = NULL;
+    tc__http_server *http = NULL;
+    tc__error err;
+    tc__error_clear(&err);
+    if (tc__core_new(&co, &core, &err) != TC_OK) {
+        tc__log(TC_LOG_ERROR, "failed to start the server: %s", err.msg);
+        return 1;
+    }
+    if (o->allow_http) {
+        tc__http_options ho = {o->http_address, (uint16_t)o->http_port, (unsigned)o->http_threads,
+                               (size_t)o->http_max_input_size, o->allow_client_shm};
+        if (tc__http_server_new(core, &ho, &http, &err) != TC_OK) {
+            tc__log(TC_LOG_ERROR, "%s", err.msg);
+            tc__core_free(core);
+            return 1;
+        }
+        (void)fprintf(stdout, "Started HTTPService at %s:%u\n",
+                      o->http_address != NULL ? o->http_address : "0.0.0.0",
+                      (unsigned)tc__http_server_port(http));
+        (void)fflush(stdout);
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    int sig = 0;
+    (void)sigwait(&set, &sig);
+    tc__log(TC_LOG_INFO, "signal %d received: shutting down", sig);
+    tc__http_server_quiesce(http);
+    tc__core_drain(core);
+    tc__http_server_free(http, (unsigned)(o->exit_timeout_secs * 1000u));
+    tc__core_free(core);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    memset(&o, 0, sizeof o);
+    o.http_port = 8000;
+    o.grpc_port = 8001;
+    o.metrics_port = 8002;
+    o.allow_http = o.allow_grpc = o.allow_metrics = true;
+    o.log_info = o.log_warning = o.log_error = true;
+    o.strict_readiness = true;
+    o.exit_timeout_secs = 30;
+    o.http_threads = 8;
+    o.http_max_input_size = (unsigned long)1 << 26;
+    o.poll_secs = 15;
+    int rc = 1;
+    tc__control_mode mode = TC__CONTROL_NONE;
+    if (!parse_args(argc, argv, &o))
+        goto out;
+    if (o.help) {
+        usage(stdout);
+        rc = 0;
+        goto out;
+    }
+    if (!control_mode(o.control_mode, &mode)) {
+        (void)fprintf(stderr, "tritonc-server: unknown --model-control-mode '%s'\n",
+                      o.control_mode);
+        goto out;
+    }
+    if (o.repo_count == 0 || o.http_port > 65535) {
+        (void)fprintf(stderr, o.repo_count == 0 ? "tritonc-server: --model-repository is required\n"
+                                               : "tritonc-server: bad --http-port\n");
+        goto out;
+    }
+    tc__log_settings ls = {"", o.log_info, o.log_warning, o.log_error, (uint32_t)o.verbose, false};
+    tc__server_log_set(&ls);
+    tc_set_log_callback(tc__server_log_cb, TC_LOG_VERBOSE, NULL);
+    /* Every thread inherits the blocked set; main takes them with sigwait. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGPIPE);
+    (void)pthread_sigmask(SIG_BLOCK, &set, NULL);
+    rc = serve(&o, mode);
+out:
+    tc__free(o.repos);
+    tc__free(o.load_models);
+    return rc;
+}
