@@ -299,8 +299,8 @@ static void to_json_int64_numbers_and_strings(void **state)
     const char *want[] = {
         "\"versions\":[2]",
         "\"max_queue_delay_microseconds\":7",
-        "\"priority_queue_policy\":{\"3\":{\"timeout_action\":\"REJECT\","
-        "\"default_timeout_microseconds\":11,",
+        ("\"priority_queue_policy\":{\"3\":{\"timeout_action\":\"REJECT\","
+         "\"default_timeout_microseconds\":11,"),
         "\"device_id\":\"5\"",
         "\"input\":{\"i\":{\"dim\":[\"9\"]}}",
         "\"inputs\":{\"w\":{\"data_type\":\"TYPE_INVALID\",\"dims\":[4],\"zero_data\":true}}",
