@@ -17,3 +17,8 @@ endif()
 function(tc_quiet_generated)
   set_source_files_properties(${ARGN} PROPERTIES COMPILE_OPTIONS "-w")
 endfunction()
+
+# Fuzz builds instrument every library for coverage, not only the targets.
+if(TC_BUILD_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
