@@ -157,7 +157,7 @@ static tc_request *make_request(void)
 
 static void check_result(tc_result *res)
 {
-    const void *data = NULL;
+    const uint8_t *data = NULL;
     size_t size = 0;
     if (tc_result_status(res) != TC_OK ||
         tc_result_output_data(res, "OUTPUT0", &data, &size) != TC_OK || size != 64 ||

@@ -104,7 +104,7 @@ static void check_simple_result(const tc_result *res)
     assert_int_equal(tc_result_status(res), TC_OK);
     assert_string_equal(tc_result_model_name(res), "simple");
     assert_string_equal(tc_result_model_version(res), "1");
-    const void *data = NULL;
+    const uint8_t *data = NULL;
     size_t size = 0;
     const int64_t *shape = NULL;
     size_t ndim = 0;
@@ -233,7 +233,7 @@ static void infer_strings_and_identity(void **state)
     assert_int_equal(tc_result_output_bytes_count(res, "OUTPUT0", &count), TC_OK);
     assert_int_equal(count, 16);
     for (size_t i = 0; i < 16; i++) {
-        const void *e = NULL;
+        const uint8_t *e = NULL;
         size_t len = 0;
         char want[8];
         snprintf(want, sizeof want, "%d", (int)i - 1);
@@ -254,7 +254,7 @@ static void infer_strings_and_identity(void **state)
     assert_int_equal(tc_request_set_binary_outputs(req, true), TC_OK);
     res = NULL;
     assert_int_equal(tc_client_infer(client_of(state), req, &res), TC_OK);
-    const void *e = NULL;
+    const uint8_t *e = NULL;
     size_t len = 0;
     assert_int_equal(tc_result_output_bytes_element(res, "OUTPUT0", 0, &e, &len), TC_OK);
     assert_int_equal(len, 6);
@@ -277,7 +277,7 @@ static void infer_classification(void **state)
     tc_result *res = NULL;
     assert_int_equal(tc_client_infer(client_of(state), req, &res), TC_OK);
     assert_int_equal(tc_result_output_count(res), 1);
-    const void *e = NULL;
+    const uint8_t *e = NULL;
     size_t len = 0;
     assert_int_equal(tc_result_output_bytes_element(res, "OUTPUT0", 0, &e, &len), TC_OK);
     assert_int_equal(len, strlen("16.000000:15"));
@@ -307,7 +307,7 @@ static void on_result(tc_result *res, void *user_data)
     atomic_fetch_add(&st->calls[t->index], 1);
     bool good = tc_result_status(res) == TC_OK;
     if (good) {
-        const void *data = NULL;
+        const uint8_t *data = NULL;
         size_t size = 0;
         good = tc_result_output_data(res, "OUTPUT0", &data, &size) == TC_OK && size == 64 &&
                ((const int32_t *)data)[15] == 16;
