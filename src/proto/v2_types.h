@@ -106,6 +106,9 @@ typedef struct tc__infer_request {
     uint64_t timeout_us;
     int binary_data_output; /* -1 unset, 0 false, 1 true */
     tc__params params;      /* custom request parameters */
+    /* gRPC triton_enable_empty_final_response (GRPC.md section 6); added
+     * after the first version: zero-initialise. */
+    bool enable_empty_final_response;
 } tc__infer_request;
 
 typedef struct tc__infer_response {
