@@ -150,8 +150,8 @@ static bool parse_args(int argc, char **argv, options *o)
         size_t len = eqs != NULL ? (size_t)(eqs - name) : strlen(name);
         const flag *f = find_flag(name, len);
         if (f == NULL) {
-            (void)fprintf(stderr, "tritonc-server: unknown flag '--%.*s' (see --help)\n",
-                          (int)len, name);
+            (void)fprintf(stderr, "tritonc-server: unknown flag '--%.*s' (see --help)\n", (int)len,
+                          name);
             return false;
         }
         const char *v = eqs != NULL ? eqs + 1 : NULL;
@@ -262,7 +262,7 @@ int main(int argc, char **argv)
     }
     if (o.repo_count == 0 || o.http_port > 65535) {
         (void)fprintf(stderr, o.repo_count == 0 ? "tritonc-server: --model-repository is required\n"
-                                               : "tritonc-server: bad --http-port\n");
+                                                : "tritonc-server: bad --http-port\n");
         goto out;
     }
     tc__log_settings ls = {"", o.log_info, o.log_warning, o.log_error, (uint32_t)o.verbose, false};

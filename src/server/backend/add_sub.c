@@ -17,23 +17,23 @@
 
 typedef struct add_sub_state {
     tc_dtype dtype;
-    const char *in_name[2];  /* point into the config, valid until fini */
+    const char *in_name[2]; /* point into the config, valid until fini */
     const char *out_name[2];
 } add_sub_state;
 
 static bool dtype_supported(tc_dtype t)
 {
-    return t != TC_DTYPE_INVALID && t != TC_DTYPE_BOOL && t != TC_DTYPE_FP16 &&
-           t != TC_DTYPE_BF16;
+    return t != TC_DTYPE_INVALID && t != TC_DTYPE_BOOL && t != TC_DTYPE_FP16 && t != TC_DTYPE_BF16;
 }
 
 static tc_code add_sub_init(const tc__backend_model *model, void **state, tc__error *err)
 {
     const Inference__ModelConfig *cfg = model->config;
     if (cfg->n_input != 2 || cfg->n_output != 2)
-        return tc__error_set(err, TC_E_INVALID_ARG,
-                             "tritonc_add_sub needs 2 inputs and 2 outputs, model '%s' has %zu and %zu",
-                             model->name, cfg->n_input, cfg->n_output);
+        return tc__error_set(
+            err, TC_E_INVALID_ARG,
+            "tritonc_add_sub needs 2 inputs and 2 outputs, model '%s' has %zu and %zu", model->name,
+            cfg->n_input, cfg->n_output);
     tc_dtype t = tc__backend_dtype(cfg->input[0]->data_type);
     if (!dtype_supported(t) || tc__backend_dtype(cfg->input[1]->data_type) != t ||
         tc__backend_dtype(cfg->output[0]->data_type) != t ||
@@ -199,8 +199,7 @@ out:
     return rc;
 }
 
-static void add_sub_execute(void *state, uint32_t instance, tc__backend_request *reqs,
-                            size_t count)
+static void add_sub_execute(void *state, uint32_t instance, tc__backend_request *reqs, size_t count)
 {
     (void)instance;
     const add_sub_state *s = state;

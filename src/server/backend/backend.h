@@ -68,8 +68,7 @@ tc_code tc__backend_select(const Inference__ModelConfig *cfg, const char *model_
 /* Append an output to `resp`, taking ownership of `owned` (tc__malloc'ed,
  * `byte_size` bytes; freed even on failure). */
 tc_code tc__backend_output_add(tc__infer_response *resp, const char *name, tc_dtype dtype,
-                               const int64_t *shape, size_t ndim, uint8_t *owned,
-                               size_t byte_size);
+                               const int64_t *shape, size_t ndim, uint8_t *owned, size_t byte_size);
 
 /* Value of string parameter `key` of the config, or NULL. */
 const char *tc__backend_config_param(const Inference__ModelConfig *cfg, const char *key);

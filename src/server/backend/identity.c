@@ -11,7 +11,7 @@
 
 typedef struct identity_state {
     size_t count;
-    const char **in_name;  /* point into the config, valid until fini */
+    const char **in_name; /* point into the config, valid until fini */
     const char **out_name;
     tc_dtype *dtype;
     uint64_t delay_ms;

@@ -43,7 +43,8 @@ tc_code tc__backend_select(const Inference__ModelConfig *cfg, const char *model_
     }
     for (size_t i = 0; i < sizeof k_canonical / sizeof k_canonical[0]; i++) {
         if (strcmp(k_canonical[i].model, model_name) == 0) {
-            tc__log(TC_LOG_INFO, "model '%s' names backend '%s' platform '%s': served by built-in '%s'",
+            tc__log(TC_LOG_INFO,
+                    "model '%s' names backend '%s' platform '%s': served by built-in '%s'",
                     model_name, backend, platform, k_canonical[i].backend->name);
             *out = k_canonical[i].backend;
             return TC_OK;
@@ -61,8 +62,7 @@ tc_code tc__backend_select(const Inference__ModelConfig *cfg, const char *model_
 }
 
 tc_code tc__backend_output_add(tc__infer_response *resp, const char *name, tc_dtype dtype,
-                               const int64_t *shape, size_t ndim, uint8_t *owned,
-                               size_t byte_size)
+                               const int64_t *shape, size_t ndim, uint8_t *owned, size_t byte_size)
 {
     tc__tensor *grown = tc__reallocarray(resp->outputs, resp->output_count + 1, sizeof *grown);
     if (grown == NULL) {

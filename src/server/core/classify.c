@@ -164,7 +164,9 @@ tc_code tc__classify(tc__tensor *t, uint32_t k, bool batched, const tc__labels *
             load(t->dtype, t->data + (b * per + i) * es, &items[i]);
         }
         qsort(items, per, sizeof *items,
-              kd == KIND_FLOAT ? cmp_float : kd == KIND_SIGNED ? cmp_signed : cmp_unsigned);
+              kd == KIND_FLOAT    ? cmp_float
+              : kd == KIND_SIGNED ? cmp_signed
+                                  : cmp_unsigned);
         for (size_t i = 0; rc == TC_OK && i < kk; i++)
             rc = format_entry(kd, &items[i], labels, &out);
     }

@@ -17,9 +17,9 @@
 #include "proto/model_config.h"
 
 static const char *const k_extensions[] = {
-    "classification",    "model_repository", "model_repository(unload_dependents)",
-    "schedule_policy",   "model_configuration", "binary_tensor_data",
-    "parameters",        "statistics",          "trace",
+    "classification",  "model_repository",    "model_repository(unload_dependents)",
+    "schedule_policy", "model_configuration", "binary_tensor_data",
+    "parameters",      "statistics",          "trace",
     "logging",
 };
 
@@ -86,8 +86,8 @@ static void initial_load(tc__core *core, const tc__core_options *o)
     /* Explicit --load-model names absent from every repository. */
     for (size_t i = 0; core->mode == TC__CONTROL_EXPLICIT && i < o->load_model_count; i++) {
         pthread_mutex_lock(&core->lock);
-        bool known = strcmp(o->load_models[i], "*") == 0 ||
-                     tc__repo_find(core, o->load_models[i]) != NULL;
+        bool known =
+            strcmp(o->load_models[i], "*") == 0 || tc__repo_find(core, o->load_models[i]) != NULL;
         pthread_mutex_unlock(&core->lock);
         if (!known)
             tc__log(TC_LOG_ERROR, "failed to load '%s': not found in any model repository",
@@ -260,8 +260,8 @@ static tc_code parse_version(const char *version, int64_t *v, tc__error *err)
 }
 
 /* core->lock held. The version `v` (-1 = highest READY) of `e`. */
-static tc_code pick_version(const tc__model_entry *e, const char *name, int64_t v,
-                            bool need_ready, tc__model_handle **out, tc__error *err)
+static tc_code pick_version(const tc__model_entry *e, const char *name, int64_t v, bool need_ready,
+                            tc__model_handle **out, tc__error *err)
 {
     *out = NULL;
     if (e == NULL || !e->attempted)
@@ -322,8 +322,8 @@ int64_t tc__model_handle_version(const tc__model_handle *h)
     return h->version;
 }
 
-tc_code tc__core_model_is_ready(tc__core *core, const char *name, const char *version,
-                                bool *ready, tc__error *err)
+tc_code tc__core_model_is_ready(tc__core *core, const char *name, const char *version, bool *ready,
+                                tc__error *err)
 {
     int64_t v;
     *ready = false;
@@ -356,8 +356,8 @@ tc_code tc__core_model_metadata(tc__core *core, const char *name, const char *ve
     size_t n = 0;
     pthread_mutex_lock(&core->lock);
     const tc__model_entry *e = tc__repo_find(core, name);
-    versions = tc__calloc(e != NULL && e->version_count > 0 ? e->version_count : 1,
-                          sizeof *versions);
+    versions =
+        tc__calloc(e != NULL && e->version_count > 0 ? e->version_count : 1, sizeof *versions);
     for (size_t i = 0; versions != NULL && e != NULL && i < e->version_count; i++) {
         const tc__model_handle *x = e->versions[i];
         bool pick = version != NULL && version[0] != '\0' ? x == mv : x->state == TC__MV_READY;
@@ -407,8 +407,7 @@ static tc_code mkdirs_for(char *path)
     return TC_OK;
 }
 
-static tc_code write_overrides(const tc__load_file *files, size_t n, char **dir_out,
-                               tc__error *err)
+static tc_code write_overrides(const tc__load_file *files, size_t n, char **dir_out, tc__error *err)
 {
     char tmpl[] = "/tmp/tritonc-model-XXXXXX";
     if (mkdtemp(tmpl) == NULL)

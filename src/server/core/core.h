@@ -71,8 +71,8 @@ int64_t tc__model_handle_version(const tc__model_handle *h);
 
 /* Readiness of a model version: NOT_FOUND when the model (or the named
  * version) is unknown, else TC_OK with *ready. */
-tc_code tc__core_model_is_ready(tc__core *core, const char *name, const char *version,
-                                bool *ready, tc__error *err);
+tc_code tc__core_model_is_ready(tc__core *core, const char *name, const char *version, bool *ready,
+                                tc__error *err);
 /* Model metadata (versions: the requested one, or every READY version). */
 tc_code tc__core_model_metadata(tc__core *core, const char *name, const char *version,
                                 tc__model_metadata *out, tc__error *err);
@@ -114,8 +114,8 @@ typedef struct tc__model_stats {
     uint64_t last_inference_ms;
     uint64_t inference_count;
     uint64_t execution_count;
-    tc__stat_duration success, fail, queue, compute_input, compute_infer, compute_output,
-        cache_hit, cache_miss;
+    tc__stat_duration success, fail, queue, compute_input, compute_infer, compute_output, cache_hit,
+        cache_miss;
     tc__batch_stat *batches; /* sorted by batch_size */
     size_t batch_count;
 } tc__model_stats;
@@ -128,8 +128,7 @@ void tc__model_stats_free(tc__model_stats *stats, size_t count);
 
 /* ---- model repository ------------------------------------------------------- */
 
-tc_code tc__core_repo_index(tc__core *core, bool ready_only, tc__repo_index *out,
-                            tc__error *err);
+tc_code tc__core_repo_index(tc__core *core, bool ready_only, tc__repo_index *out, tc__error *err);
 
 /* A file override for a load: `path` is "<version>/<relative path>". */
 typedef struct tc__load_file {

@@ -326,8 +326,8 @@ static tc_code enqueue(tc__model_handle *mv, tc__job *job, tc__error *err)
     }
     pthread_mutex_unlock(&mv->qlock);
     if (stopping)
-        return tc__error_set(err, TC_E_UNAVAILABLE, "model '%s' version %s is unloading",
-                             mv->name, mv->version_str);
+        return tc__error_set(err, TC_E_UNAVAILABLE, "model '%s' version %s is unloading", mv->name,
+                             mv->version_str);
     return TC_OK;
 }
 

@@ -59,7 +59,7 @@ struct tc__model_handle {
     char *name;
     int64_t version;
     char *version_str;
-    char *dir;                     /* model directory */
+    char *dir;                      /* model directory */
     Inference__ModelConfig *config; /* NULL when the load failed before parsing */
     const tc__backend *backend;
     void *backend_state; /* non-NULL while initialised */
@@ -84,12 +84,12 @@ struct tc__model_handle {
 /* A model directory known to the core. */
 typedef struct tc__model_entry {
     char *name;
-    char *dir;          /* in a repository; NULL when gone */
-    char *override_dir; /* temp dir built from file: overrides; removed on free */
-    int dir_count;      /* repositories holding this name (> 1: duplicate) */
-    bool attempted;     /* a load was tried: listed with versions */
-    char *reason;       /* model-level failure (no versions), or NULL */
-    char *stamp;        /* poll fingerprint of the last load */
+    char *dir;                   /* in a repository; NULL when gone */
+    char *override_dir;          /* temp dir built from file: overrides; removed on free */
+    int dir_count;               /* repositories holding this name (> 1: duplicate) */
+    bool attempted;              /* a load was tried: listed with versions */
+    char *reason;                /* model-level failure (no versions), or NULL */
+    char *stamp;                 /* poll fingerprint of the last load */
     tc__model_handle **versions; /* sorted by version */
     size_t version_count;
 } tc__model_entry;
@@ -131,8 +131,8 @@ struct tc__core {
 
 /* repo.c */
 tc_code tc__repo_sync(tc__core *core, tc__error *err);
-tc_code tc__repo_load(tc__core *core, const char *name, const char *config_json,
-                      size_t config_len, const char *dir_override, tc__error *err);
+tc_code tc__repo_load(tc__core *core, const char *name, const char *config_json, size_t config_len,
+                      const char *dir_override, tc__error *err);
 void tc__repo_unload(tc__core *core, tc__model_entry *e);
 tc__model_entry *tc__repo_find(tc__core *core, const char *name); /* core->lock held */
 void tc__repo_entry_free(tc__model_entry *e);
@@ -141,7 +141,7 @@ void tc__repo_remove_tree(const char *path);
 
 /* version lifecycle (infer.c) */
 tc__model_handle *tc__mv_new(tc__core *core, const char *name, int64_t version, const char *dir);
-void tc__mv_labels_free(tc__model_handle *mv); /* repo.c */
+void tc__mv_labels_free(tc__model_handle *mv);              /* repo.c */
 tc_code tc__mv_start(tc__model_handle *mv, tc__error *err); /* backend init + threads */
 void tc__mv_stop(tc__model_handle *mv);                     /* drain, join, fini */
 void tc__mv_unref(tc__model_handle *mv);

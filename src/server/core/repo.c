@@ -113,8 +113,7 @@ void tc__repo_entry_free(tc__model_entry *e)
 /* core->lock held. */
 static tc__model_entry *entry_add(tc__core *core, const char *name)
 {
-    tc__model_entry **grown =
-        tc__reallocarray(core->models, core->model_count + 1, sizeof *grown);
+    tc__model_entry **grown = tc__reallocarray(core->models, core->model_count + 1, sizeof *grown);
     if (grown == NULL)
         return NULL;
     core->models = grown;
@@ -259,7 +258,8 @@ static void apply_policy(const Inference__ModelConfig *cfg, int64_t *v, size_t *
         return;
     }
     size_t n = 1;
-    if (p != NULL && p->policy_choice_case == INFERENCE__MODEL_VERSION_POLICY__POLICY_CHOICE_LATEST &&
+    if (p != NULL &&
+        p->policy_choice_case == INFERENCE__MODEL_VERSION_POLICY__POLICY_CHOICE_LATEST &&
         p->latest != NULL && p->latest->num_versions > 0)
         n = p->latest->num_versions;
     if (*count > n) {
@@ -390,9 +390,9 @@ static char *dir_stamp(const char *dir)
 /* Build (but do not publish) the versions of a model. On failure `err`
  * holds the first failure; versions that failed are still returned,
  * UNAVAILABLE, so the index can list them. */
-static tc_code build_versions(tc__core *core, const char *name, const char *dir,
-                              const char *json, size_t json_len, tc__model_handle ***out,
-                              size_t *out_count, tc__error *err)
+static tc_code build_versions(tc__core *core, const char *name, const char *dir, const char *json,
+                              size_t json_len, tc__model_handle ***out, size_t *out_count,
+                              tc__error *err)
 {
     *out = NULL;
     *out_count = 0;
@@ -405,8 +405,9 @@ static tc_code build_versions(tc__core *core, const char *name, const char *dir,
     if (rc == TC_OK) {
         apply_policy(cfg, v, &n);
         if (n == 0)
-            rc = tc__error_set(err, TC_E_INVALID_ARG, "at least one version must be available "
-                                                      "under the version policy of model '%s'",
+            rc = tc__error_set(err, TC_E_INVALID_ARG,
+                               "at least one version must be available "
+                               "under the version policy of model '%s'",
                                name);
     }
     const tc__backend *backend = NULL;
@@ -504,8 +505,8 @@ static void set_reason(tc__core *core, tc__model_entry *e, const char *reason)
     pthread_mutex_unlock(&core->lock);
 }
 
-tc_code tc__repo_load(tc__core *core, const char *name, const char *config_json,
-                      size_t config_len, const char *dir_override, tc__error *err)
+tc_code tc__repo_load(tc__core *core, const char *name, const char *config_json, size_t config_len,
+                      const char *dir_override, tc__error *err)
 {
     tc__model_handle **fresh = NULL;
     size_t n = 0;
@@ -519,8 +520,8 @@ tc_code tc__repo_load(tc__core *core, const char *name, const char *config_json,
     if (e == NULL && dir_override != NULL)
         e = entry_add(core, name);
     if (e != NULL && e->dir_count > 1 && dir_override == NULL)
-        rc = tc__error_set(&lerr, TC_E_INVALID_ARG,
-                           "model '%s' appears in %d model repositories", name, e->dir_count);
+        rc = tc__error_set(&lerr, TC_E_INVALID_ARG, "model '%s' appears in %d model repositories",
+                           name, e->dir_count);
     else if (e != NULL)
         dir = tc__strdup(dir_override != NULL ? dir_override : e->dir);
     pthread_mutex_unlock(&core->lock);
@@ -624,8 +625,7 @@ static int cmp_entry(const void *a, const void *b)
     return strcmp((*(tc__model_entry *const *)a)->name, (*(tc__model_entry *const *)b)->name);
 }
 
-tc_code tc__core_repo_index(tc__core *core, bool ready_only, tc__repo_index *out,
-                            tc__error *err)
+tc_code tc__core_repo_index(tc__core *core, bool ready_only, tc__repo_index *out, tc__error *err)
 {
     memset(out, 0, sizeof *out);
     tc_code rc = tc__repo_sync(core, err);
@@ -654,8 +654,7 @@ tc_code tc__core_repo_index(tc__core *core, bool ready_only, tc__repo_index *out
             const tc__model_handle *mv = e->versions[j];
             if (ready_only && mv->state != TC__MV_READY)
                 continue;
-            rc = index_add(out, e->name, mv->version_str, tc__mv_state_name(mv->state),
-                           mv->reason);
+            rc = index_add(out, e->name, mv->version_str, tc__mv_state_name(mv->state), mv->reason);
         }
     }
     pthread_mutex_unlock(&core->lock);
@@ -680,8 +679,8 @@ void tc__repo_poll_once(tc__core *core)
         pthread_mutex_lock(&core->lock);
         tc__model_entry *e = i < core->model_count ? core->models[i] : NULL;
         char *name = e != NULL ? tc__strdup(e->name) : NULL;
-        char *dir = e != NULL && e->dir != NULL && e->override_dir == NULL ? tc__strdup(e->dir)
-                                                                            : NULL;
+        char *dir =
+            e != NULL && e->dir != NULL && e->override_dir == NULL ? tc__strdup(e->dir) : NULL;
         bool gone = e != NULL && e->dir == NULL && e->attempted && e->override_dir == NULL;
         char *old = e != NULL && e->stamp != NULL ? tc__strdup(e->stamp) : NULL;
         bool attempted = e != NULL && e->attempted;

@@ -103,8 +103,8 @@ tc_code tc__core_trace_update(tc__core *core, const char *model, const tc__trace
     }
     tc__trace_override *o = find_override(core, model);
     if (o == NULL) {
-        tc__trace_override *grown = tc__reallocarray(
-            core->trace_models, core->trace_model_count + 1, sizeof *grown);
+        tc__trace_override *grown =
+            tc__reallocarray(core->trace_models, core->trace_model_count + 1, sizeof *grown);
         char *name = tc__strdup(model);
         if (grown != NULL)
             core->trace_models = grown;
@@ -163,6 +163,6 @@ void tc__server_log_cb(tc_log_level level, const char *message, void *user_data)
                       tm.tm_sec, letter, (long)getpid(), message);
     else
         (void)fprintf(stderr, "%c%02d%02d %02d:%02d:%02d.%06ld %ld tritonc] %s\n", letter,
-                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                      (long)tv.tv_usec, (long)getpid(), message);
+                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)tv.tv_usec,
+                      (long)getpid(), message);
 }

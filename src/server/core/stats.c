@@ -88,8 +88,7 @@ tc_code tc__core_model_stats(tc__core *core, const char *name, const char *versi
         if (versioned)
             return tc__error_set(err, TC_E_INVALID_ARG,
                                  "requested model version is not available for model '%s'", name);
-        return tc__error_set(err, TC_E_INVALID_ARG, "requested model '%s' is not available",
-                             name);
+        return tc__error_set(err, TC_E_INVALID_ARG, "requested model '%s' is not available", name);
     }
     return TC_OK;
 }

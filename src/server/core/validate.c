@@ -169,15 +169,14 @@ static tc_code check_outputs(const Inference__ModelConfig *cfg, const char *mode
         const tc__requested_output *o = &req->outputs[i];
         if (!has_output(cfg, o->name))
             return tc__error_set(err, TC_E_INVALID_ARG,
-                                 "unexpected inference output '%s' for model '%s'", o->name,
-                                 model);
+                                 "unexpected inference output '%s' for model '%s'", o->name, model);
         if (o->shm.region != NULL && o->class_count > 0)
             return tc__error_set(err, TC_E_INVALID_ARG,
                                  "Output can't set both 'shared_memory_region' and "
                                  "'classification'");
         if (o->shm.region != NULL)
-            return tc__error_set(err, TC_E_NOT_FOUND,
-                                 "Unable to find shared memory region: '%s'", o->shm.region);
+            return tc__error_set(err, TC_E_NOT_FOUND, "Unable to find shared memory region: '%s'",
+                                 o->shm.region);
         for (size_t j = 0; j < i; j++) {
             if (strcmp(req->outputs[j].name, o->name) == 0)
                 return tc__error_set(err, TC_E_INVALID_ARG,
@@ -203,7 +202,8 @@ tc_code tc__validate_request(const Inference__ModelConfig *cfg, const char *mode
             return tc__error_set(err, TC_E_INVALID_ARG,
                                  "inference input '%s' data-type is '%s', but model '%s' expects "
                                  "'%s'",
-                                 t->name, tc_dtype_name(t->dtype) ? tc_dtype_name(t->dtype) : "INVALID",
+                                 t->name,
+                                 tc_dtype_name(t->dtype) ? tc_dtype_name(t->dtype) : "INVALID",
                                  model, type_name(ci->data_type));
         rc = check_shape(cfg, model, ci, t, &batch, err);
         if (rc == TC_OK)

@@ -192,7 +192,8 @@ static void test_bundled_repository(void **state)
     tc__model_metadata_cleanup(&m);
     /* Load and unload need explicit mode. */
     assert_int_equal(tc__core_model_unload(core, "simple", false, &err), TC_E_UNAVAILABLE);
-    assert_string_equal(err.msg, "explicit model load / unload is not allowed if polling is enabled");
+    assert_string_equal(err.msg,
+                        "explicit model load / unload is not allowed if polling is enabled");
     tc__core_free(core);
 }
 
@@ -312,16 +313,18 @@ static void test_validation_messages(void **state)
     add_input(&r, "INPUT0", TC_DTYPE_INT32, shape, 2, data, 64);
     expect_invalid(cfg, &r, "expected 2 inputs but got 1 inputs for model 'simple'");
     add_input(&r, "INPUT1", TC_DTYPE_INT32, shape, 2, data, 60);
-    expect_invalid(cfg, &r, "input byte size mismatch for input 'INPUT1' for model 'simple'. "
-                            "Expected 64, got 60");
+    expect_invalid(cfg, &r,
+                   "input byte size mismatch for input 'INPUT1' for model 'simple'. "
+                   "Expected 64, got 60");
     r.inputs[1].byte_size = 64;
     uint64_t batch = 0;
     tc__error err;
     assert_int_equal(tc__validate_request(cfg, "simple", &r, &batch, &err), TC_OK);
     assert_int_equal(batch, 1);
     r.inputs[1].dtype = TC_DTYPE_FP32;
-    expect_invalid(cfg, &r, "inference input 'INPUT1' data-type is 'FP32', but model 'simple' "
-                            "expects 'INT32'");
+    expect_invalid(cfg, &r,
+                   "inference input 'INPUT1' data-type is 'FP32', but model 'simple' "
+                   "expects 'INT32'");
     r.inputs[1].dtype = TC_DTYPE_INT32;
     r.inputs[0].shape[0] = 9;
     r.inputs[1].shape[0] = 9;
@@ -329,8 +332,9 @@ static void test_validation_messages(void **state)
     r.inputs[0].shape[0] = 1;
     r.inputs[1].shape[0] = 1;
     r.inputs[1].shape[1] = 15;
-    expect_invalid(cfg, &r, "unexpected shape for input 'INPUT1' for model 'simple'. Expected "
-                            "[-1,16], got [1,15]");
+    expect_invalid(cfg, &r,
+                   "unexpected shape for input 'INPUT1' for model 'simple'. Expected "
+                   "[-1,16], got [1,15]");
     r.inputs[1].shape[1] = 16;
     tc__free(r.inputs[1].name);
     r.inputs[1].name = tc__strdup("INPUTX");
@@ -360,8 +364,9 @@ static void test_validation_bytes(void **state)
     tc__infer_request r;
     init_request(&r, "simple");
     add_input(&r, "S", TC_DTYPE_BYTES, shape, 1, b.data, b.len);
-    expect_invalid(cfg, &r, "expected 2 string elements for inference input 'S' for model "
-                            "'simple', got 1");
+    expect_invalid(cfg, &r,
+                   "expected 2 string elements for inference input 'S' for model "
+                   "'simple', got 1");
     r.inputs[0].byte_size = 5; /* truncated element */
     uint64_t batch = 0;
     assert_int_equal(tc__validate_request(cfg, "simple", &r, &batch, &err), TC_E_INVALID_ARG);
@@ -424,7 +429,8 @@ static void test_classification(void **state)
     assert_memory_equal(e, "9:2", 3);
     t.dtype = TC_DTYPE_BOOL;
     assert_int_equal(tc__classify(&t, 1, false, NULL, &err), TC_E_INVALID_ARG);
-    assert_string_equal(err.msg, "class result not available for output due to unsupported type 'BOOL'");
+    assert_string_equal(err.msg,
+                        "class result not available for output due to unsupported type 'BOOL'");
     tc__tensor_cleanup(&t);
 }
 

@@ -39,8 +39,7 @@ static tc__http_reply compressed(int enc, const tc__buf *json, tc__infer_respons
     bool ok = tc__buf_append(&whole, json->data, json->len) == TC_OK;
     for (size_t i = 0; ok && i < resp->output_count; i++) {
         if (blob(&resp->outputs[i]))
-            ok = tc__buf_append(&whole, resp->outputs[i].data, resp->outputs[i].byte_size) ==
-                 TC_OK;
+            ok = tc__buf_append(&whole, resp->outputs[i].data, resp->outputs[i].byte_size) == TC_OK;
     }
     if (ok && tc__http_compress(enc, whole.data, whole.len, &z)) {
         size_t len;
@@ -151,8 +150,8 @@ static void infer_done(tc__infer_response *resp, const tc__error *err, void *use
 
 /* ---- raw binary request (HTTP.md 6.5) -------------------------------------------------- */
 
-static tc_code raw_shape(const Inference__ModelInput *in, bool batching, size_t len,
-                         int64_t *shape, size_t *ndim, tc__error *err)
+static tc_code raw_shape(const Inference__ModelInput *in, bool batching, size_t len, int64_t *shape,
+                         size_t *ndim, tc__error *err)
 {
     tc_dtype t = (tc_dtype)in->data_type;
     size_t n = 0;
@@ -165,8 +164,7 @@ static tc_code raw_shape(const Inference__ModelInput *in, bool batching, size_t 
     }
     size_t es = tc_dtype_size(t);
     if (es == 0 || len % es != 0 || in->n_dims > 8)
-        return tc__error_set(err, TC_E_INVALID_ARG, "unexpected size for raw input '%s'",
-                             in->name);
+        return tc__error_set(err, TC_E_INVALID_ARG, "unexpected size for raw input '%s'", in->name);
     uint64_t known = 1;
     size_t variable = SIZE_MAX;
     for (size_t i = 0; i < in->n_dims; i++) {

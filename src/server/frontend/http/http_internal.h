@@ -46,11 +46,11 @@ enum { METHOD_GET = 1, METHOD_POST = 2 };
 
 typedef struct tc__http_route {
     tc__http_route_kind kind;
-    unsigned methods;  /* METHOD_* allowed */
-    char *model;       /* owned, or NULL */
-    char *version;     /* owned, or NULL */
-    char *region;      /* owned, or NULL */
-    bool cuda;         /* shared memory kind */
+    unsigned methods; /* METHOD_* allowed */
+    char *model;      /* owned, or NULL */
+    char *version;    /* owned, or NULL */
+    char *region;     /* owned, or NULL */
+    bool cuda;        /* shared memory kind */
 } tc__http_route;
 
 /* Outcome of a handler: an MHD response to queue with a status. */
@@ -75,7 +75,7 @@ typedef struct tc__http_req {
     tc__http_reply reply;
 
     /* inference */
-    uint8_t *plain;      /* decompressed body (owned) or NULL */
+    uint8_t *plain; /* decompressed body (owned) or NULL */
     tc__infer_request infer;
     bool infer_live;     /* `infer` needs cleanup */
     int accept_encoding; /* 0 identity, 1 deflate, 2 gzip */

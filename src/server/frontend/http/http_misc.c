@@ -13,7 +13,7 @@
 #include "proto/v2_json.h"
 
 #define SHM_DISABLED                                                                               \
-    "Client shared memory is disabled. Start the server with '--allow-client-shm=true' to "       \
+    "Client shared memory is disabled. Start the server with '--allow-client-shm=true' to "        \
     "enable."
 
 static tc__http_reply from_err(const tc__error *err)
@@ -49,8 +49,7 @@ static bool parse_body(const uint8_t *body, size_t len, json_object **out, tc__h
         !json_object_is_type(obj, json_type_object)) {
         char msg[256];
         (void)snprintf(msg, sizeof msg, "failed to parse the request JSON buffer: %s at %zu",
-                       obj == NULL ? json_tokener_error_desc(jerr) : "expected a JSON object",
-                       end);
+                       obj == NULL ? json_tokener_error_desc(jerr) : "expected a JSON object", end);
         json_object_put(obj);
         *reply = tc__http_reply_status(400, msg);
         return false;
@@ -92,8 +91,7 @@ static tc__http_reply model_meta(tc__http_req *r)
     tc__model_metadata m;
     tc__error err;
     tc__buf json = TC__BUF_INIT;
-    if (tc__core_model_metadata(r->srv->core, r->route.model, r->route.version, &m, &err) !=
-        TC_OK)
+    if (tc__core_model_metadata(r->srv->core, r->route.model, r->route.version, &m, &err) != TC_OK)
         return from_err(&err);
     tc_code rc = tc__v2_model_metadata_encode(&m, &json);
     tc__model_metadata_cleanup(&m);
@@ -106,8 +104,7 @@ static tc__http_reply model_config(tc__http_req *r)
 {
     tc__model_handle *h = NULL;
     tc__error err;
-    if (tc__core_model_acquire(r->srv->core, r->route.model, r->route.version, &h, &err) !=
-        TC_OK)
+    if (tc__core_model_acquire(r->srv->core, r->route.model, r->route.version, &h, &err) != TC_OK)
         return from_err(&err);
     tc__buf json = TC__BUF_INIT;
     tc_code rc = tc__model_config_to_json(tc__model_handle_config(h), &json);
@@ -131,7 +128,8 @@ static tc_code json_string(tc__buf *b, const char *s)
     if (o == NULL)
         return TC_E_NOMEM;
     tc_code rc = tc__buf_append_str(
-        b, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        b,
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);
     return rc;
 }
@@ -157,8 +155,7 @@ static void put_model_stat(tc__buf *b, const tc__model_stats *s)
     (void)tc__buf_append_str(b, "},\"response_stats\":{},\"batch_stats\":[");
     for (size_t i = 0; i < s->batch_count; i++) {
         const tc__batch_stat *bs = &s->batches[i];
-        (void)tc__buf_printf(b, "%s{\"batch_size\":%" PRIu64 ",", i > 0 ? "," : "",
-                             bs->batch_size);
+        (void)tc__buf_printf(b, "%s{\"batch_size\":%" PRIu64 ",", i > 0 ? "," : "", bs->batch_size);
         put_d(b, "compute_input", &bs->compute_input, true);
         put_d(b, "compute_infer", &bs->compute_infer, true);
         put_d(b, "compute_output", &bs->compute_output, false);
@@ -257,8 +254,7 @@ static tc__http_reply collect_load_params(json_object *params, load_args *a)
         } else if (strncmp(key, "file:", 5) == 0) {
             tc__buf *d = &a->decoded[a->count];
             if (tc__base64_decode(s, slen, d) != TC_OK) {
-                (void)snprintf(msg, sizeof msg, "failed to decode base64 content of '%.200s'",
-                               key);
+                (void)snprintf(msg, sizeof msg, "failed to decode base64 content of '%.200s'", key);
                 return tc__http_reply_status(400, msg);
             }
             a->files[a->count].path = key + 5;

@@ -164,8 +164,8 @@ static void route(const char *url, tc__http_route *r)
 
 /* ---- request lifetime ------------------------------------------------------------------ */
 
-static tc__http_req *req_new(tc__http_server *srv, struct MHD_Connection *conn,
-                             const char *url, const char *method)
+static tc__http_req *req_new(tc__http_server *srv, struct MHD_Connection *conn, const char *url,
+                             const char *method)
 {
     tc__http_req *r = tc__calloc(1, sizeof *r);
     if (r == NULL)
@@ -173,8 +173,8 @@ static tc__http_req *req_new(tc__http_server *srv, struct MHD_Connection *conn,
     r->srv = srv;
     r->conn = conn;
     r->method = eq(method, "GET") || eq(method, "HEAD") ? METHOD_GET
-                : eq(method, "POST")                     ? METHOD_POST
-                                                         : 0;
+                : eq(method, "POST")                    ? METHOD_POST
+                                                        : 0;
     pthread_mutex_init(&r->lock, NULL);
     route(url, &r->route);
     return r;
@@ -267,9 +267,8 @@ static enum MHD_Result finish(tc__http_req *r)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     tc__http_server *srv = cls;
@@ -317,8 +316,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     tc__log(TC_LOG_VERBOSE, "http: %s", msg);
 }
 
-tc_code tc__http_server_new(tc__core *core, const tc__http_options *opts,
-                            tc__http_server **out, tc__error *err)
+tc_code tc__http_server_new(tc__core *core, const tc__http_options *opts, tc__http_server **out,
+                            tc__error *err)
 {
     *out = NULL;
     struct sockaddr_in addr;
@@ -341,9 +340,9 @@ tc_code tc__http_server_new(tc__core *core, const tc__http_options *opts,
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     srv->daemon = MHD_start_daemon(
         flags, opts->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)0, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_END);
+        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, srv, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         tc__free(srv);
         return tc__error_set(err, TC_E_UNAVAILABLE, "failed to start HTTP service on %s:%u",

@@ -22,8 +22,8 @@ typedef struct tc__http_options {
 } tc__http_options;
 
 /* Bind and start serving `core` (borrowed; must outlive the server). */
-tc_code tc__http_server_new(tc__core *core, const tc__http_options *opts,
-                            tc__http_server **out, tc__error *err);
+tc_code tc__http_server_new(tc__core *core, const tc__http_options *opts, tc__http_server **out,
+                            tc__error *err);
 /* The port actually bound. */
 uint16_t tc__http_server_port(const tc__http_server *srv);
 /* Stop accepting connections (in-flight requests still finish). */

@@ -27,8 +27,7 @@ static tc__http_reply parse_object(const uint8_t *body, size_t len, json_object 
         json_object_put(obj);
         char msg[200];
         (void)snprintf(msg, sizeof msg, "failed to parse the request JSON buffer: %s at %zu",
-                       obj == NULL ? json_tokener_error_desc(jerr) : "expected a JSON object",
-                       end);
+                       obj == NULL ? json_tokener_error_desc(jerr) : "expected a JSON object", end);
         return tc__http_reply_status(400, msg);
     }
     *out = obj;
@@ -39,16 +38,17 @@ static tc__http_reply to_reply(json_object *o)
 {
     tc__buf json = TC__BUF_INIT;
     tc_code rc = tc__buf_append_str(
-        &json, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                     JSON_C_TO_STRING_NOSLASHESCAPE));
+        &json,
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);
-    tc__http_reply reply = rc == TC_OK ? tc__http_reply_json(&json)
-                                       : tc__http_reply_status(500, "out of memory");
+    tc__http_reply reply =
+        rc == TC_OK ? tc__http_reply_json(&json) : tc__http_reply_status(500, "out of memory");
     tc__buf_cleanup(&json);
     return reply;
 }
 
-/* ---- trace ------------------------------------------------------------------------------------ */
+/* ---- trace ------------------------------------------------------------------------------------
+ */
 
 static void add_str(json_object *o, const char *key, const char *v)
 {
@@ -185,7 +185,8 @@ tc__http_reply tc__http_trace(tc__http_req *r, const uint8_t *body, size_t len)
     return trace_reply(&s);
 }
 
-/* ---- logging ---------------------------------------------------------------------------------- */
+/* ---- logging ----------------------------------------------------------------------------------
+ */
 
 static tc__http_reply log_reply(void)
 {

@@ -15,7 +15,8 @@ static struct MHD_Response *from_buf(tc__buf *b)
     if (b->data == NULL && tc__buf_reserve(b, 0) != TC_OK)
         return NULL;
     uint8_t *p = tc__buf_steal(b, &len);
-    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(len, p, tc__free);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback(len, p, tc__free);
     if (resp == NULL)
         tc__free(p);
     return resp;
@@ -29,8 +30,7 @@ tc__http_reply tc__http_reply_status(unsigned status, const char *msg)
         r.response = from_buf(&json);
     tc__buf_cleanup(&json);
     if (r.response != NULL)
-        (void)MHD_add_response_header(r.response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                      "application/json");
+        (void)MHD_add_response_header(r.response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     return r;
 }
 
@@ -49,8 +49,7 @@ tc__http_reply tc__http_reply_json(tc__buf *json)
 {
     tc__http_reply r = {200, from_buf(json)};
     if (r.response != NULL)
-        (void)MHD_add_response_header(r.response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                      "application/json");
+        (void)MHD_add_response_header(r.response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     return r;
 }
 
@@ -102,8 +101,7 @@ bool tc__http_decompress(struct MHD_Connection *conn, const tc__buf *body, size_
     } else {
         *err_reply = tc__http_reply_status(501, "Unsupported compression type");
         if (err_reply->response != NULL)
-            (void)MHD_add_response_header(err_reply->response, "Accept-Encoding",
-                                          "gzip, deflate");
+            (void)MHD_add_response_header(err_reply->response, "Accept-Encoding", "gzip, deflate");
         return false;
     }
     tc__buf plain = TC__BUF_INIT;
@@ -157,7 +155,7 @@ int tc__http_pick_encoding(const char *accept)
             size_t nl = strlen(name);
             while (nl > 0 && (name[nl - 1] == ' ' || name[nl - 1] == '\t'))
                 name[--nl] = '\0';
-            int enc = strcasecmp(name, "identity") == 0 ? 0
+            int enc = strcasecmp(name, "identity") == 0  ? 0
                       : strcasecmp(name, "deflate") == 0 ? 1
                       : strcasecmp(name, "gzip") == 0    ? 2
                                                          : -1;
