@@ -305,7 +305,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 /* ---- daemon --------------------------------------------------------------------------- */
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+/* MHD's logger hands us its own format string. */
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     char msg[512];
