@@ -90,7 +90,8 @@ int main(int argc, char **argv)
     tc_request *req = NULL;
     if (verbose)
         tc_set_log_callback(log_to_stderr, TC_LOG_VERBOSE, NULL);
-    if (tc_http_options_new(&opts) != TC_OK || tc_http_options_set_verbose(opts, verbose) != TC_OK ||
+    if (tc_http_options_new(&opts) != TC_OK ||
+        tc_http_options_set_verbose(opts, verbose) != TC_OK ||
         tc_http_options_set_max_connections(opts, 2) != TC_OK)
         die("options", "cannot create");
     if (tc_http_client_new(&client, url, opts) != TC_OK)

@@ -104,8 +104,8 @@ TC_API tc_code tc_headers_add(tc_headers *headers, const char *name, const char 
 /* ---- health ------------------------------------------------------------ */
 
 /**
- * Ask whether the server is live. A "not live" answer is TC_OK with
- * `*live` false.  @since 0.1.0
+ * Ask whether the server is live. A "not live" answer (HTTP 400 or 503) is
+ * TC_OK with `*live` false.  @since 0.1.0
  */
 TC_API tc_code tc_client_is_server_live(tc_client *client, const tc_headers *headers, bool *live);
 
@@ -113,17 +113,15 @@ TC_API tc_code tc_client_is_server_live(tc_client *client, const tc_headers *hea
  * Ask whether the server is ready. A "not ready" answer is TC_OK with
  * `*ready` false.  @since 0.1.0
  */
-TC_API tc_code tc_client_is_server_ready(tc_client *client, const tc_headers *headers,
-                                         bool *ready);
+TC_API tc_code tc_client_is_server_ready(tc_client *client, const tc_headers *headers, bool *ready);
 
 /**
  * Ask whether a model (version) is ready. `version` NULL or "" = the
- * server's choice. A known but not ready model is TC_OK with `*ready` false;
- * an unknown model returns TC_E_NOT_FOUND.  @since 0.1.0
+ * server's choice. A known but not ready model (HTTP 400 or 503) is TC_OK
+ * with `*ready` false; an unknown model returns TC_E_NOT_FOUND.  @since 0.1.0
  */
-TC_API tc_code tc_client_is_model_ready(tc_client *client, const char *model,
-                                        const char *version, const tc_headers *headers,
-                                        bool *ready);
+TC_API tc_code tc_client_is_model_ready(tc_client *client, const char *model, const char *version,
+                                        const tc_headers *headers, bool *ready);
 
 /* ---- server metadata --------------------------------------------------- */
 
@@ -158,9 +156,8 @@ typedef struct tc_model_metadata tc_model_metadata;
  * @param out  receives the metadata; caller owns it (tc_model_metadata_free()).
  * @return also TC_E_NOT_FOUND for an unknown model or version.  @since 0.1.0
  */
-TC_API tc_code tc_client_model_metadata(tc_client *client, const char *model,
-                                        const char *version, const tc_headers *headers,
-                                        tc_model_metadata **out);
+TC_API tc_code tc_client_model_metadata(tc_client *client, const char *model, const char *version,
+                                        const tc_headers *headers, tc_model_metadata **out);
 /** Free model metadata. NULL does nothing. @since 0.1.0 */
 TC_API void tc_model_metadata_free(tc_model_metadata *meta);
 /** Model name; never NULL. Owned by `meta`. @since 0.1.0 */
@@ -183,12 +180,12 @@ TC_API size_t tc_model_metadata_output_count(const tc_model_metadata *meta);
  * @return TC_OK, TC_E_INVALID_ARG (NULL meta or index out of range).  @since 0.1.0
  */
 TC_API tc_code tc_model_metadata_input(const tc_model_metadata *meta, size_t index,
-                                       const char **name, tc_dtype *dtype,
-                                       const int64_t **shape, size_t *ndim);
+                                       const char **name, tc_dtype *dtype, const int64_t **shape,
+                                       size_t *ndim);
 /** As tc_model_metadata_input(), for output `index`. @since 0.1.0 */
 TC_API tc_code tc_model_metadata_output(const tc_model_metadata *meta, size_t index,
-                                        const char **name, tc_dtype *dtype,
-                                        const int64_t **shape, size_t *ndim);
+                                        const char **name, tc_dtype *dtype, const int64_t **shape,
+                                        size_t *ndim);
 
 /* ---- JSON documents ---------------------------------------------------- */
 
@@ -213,9 +210,8 @@ TC_API tc_code tc_client_model_config(tc_client *client, const char *model, cons
  * @param json  receives a NUL-terminated string; caller owns it (tc_string_free()).
  * @since 0.1.0
  */
-TC_API tc_code tc_client_model_statistics(tc_client *client, const char *model,
-                                          const char *version, const tc_headers *headers,
-                                          char **json);
+TC_API tc_code tc_client_model_statistics(tc_client *client, const char *model, const char *version,
+                                          const tc_headers *headers, char **json);
 
 /**
  * Fetch trace settings as JSON text. `model` NULL or "" = the global settings.
@@ -234,8 +230,8 @@ TC_API tc_code tc_client_get_trace_settings(tc_client *client, const char *model
  * @since 0.1.0
  */
 TC_API tc_code tc_client_update_trace_settings(tc_client *client, const char *model,
-                                               const char *settings_json,
-                                               const tc_headers *headers, char **json);
+                                               const char *settings_json, const tc_headers *headers,
+                                               char **json);
 
 /**
  * Fetch log settings as JSON text (HTTP.md §14).
@@ -265,8 +261,7 @@ typedef struct tc_repository_index tc_repository_index;
  * @since 0.1.0
  */
 TC_API tc_code tc_client_repository_index(tc_client *client, bool ready_only,
-                                          const tc_headers *headers,
-                                          tc_repository_index **out);
+                                          const tc_headers *headers, tc_repository_index **out);
 /** Free an index. NULL does nothing. @since 0.1.0 */
 TC_API void tc_repository_index_free(tc_repository_index *index);
 /** Number of entries. @since 0.1.0 */
@@ -309,8 +304,8 @@ TC_API tc_code tc_load_options_set_config(tc_load_options *opts, const char *con
  *         with size > 0), TC_E_NOMEM.
  * @since 0.1.0
  */
-TC_API tc_code tc_load_options_add_file(tc_load_options *opts, const char *path,
-                                        const void *data, size_t size);
+TC_API tc_code tc_load_options_add_file(tc_load_options *opts, const char *path, const void *data,
+                                        size_t size);
 
 /**
  * Load or reload a model (explicit model-control mode). Returns when the
@@ -328,8 +323,8 @@ TC_API tc_code tc_client_load_model(tc_client *client, const char *model,
  * Unload every version of a model; with `unload_dependents` also the models
  * loaded on its behalf.  @since 0.1.0
  */
-TC_API tc_code tc_client_unload_model(tc_client *client, const char *model,
-                                      bool unload_dependents, const tc_headers *headers);
+TC_API tc_code tc_client_unload_model(tc_client *client, const char *model, bool unload_dependents,
+                                      const tc_headers *headers);
 
 /* ---- inference ------------------------------------------------------- */
 

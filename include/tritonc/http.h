@@ -50,8 +50,7 @@ TC_API tc_code tc_http_options_set_max_connections(tc_http_options *opts, uint32
  * Deadline for establishing a connection, in microseconds; 0 = the system's.
  * @return TC_OK, TC_E_INVALID_ARG (NULL opts).  @since 0.1.0
  */
-TC_API tc_code tc_http_options_set_connect_timeout_us(tc_http_options *opts,
-                                                      uint64_t timeout_us);
+TC_API tc_code tc_http_options_set_connect_timeout_us(tc_http_options *opts, uint64_t timeout_us);
 
 /**
  * Default deadline for each whole call (management and inference), in
@@ -59,8 +58,7 @@ TC_API tc_code tc_http_options_set_connect_timeout_us(tc_http_options *opts,
  * for one request. An expired call ends with TC_E_TIMEOUT.
  * @return TC_OK, TC_E_INVALID_ARG (NULL opts).  @since 0.1.0
  */
-TC_API tc_code tc_http_options_set_network_timeout_us(tc_http_options *opts,
-                                                      uint64_t timeout_us);
+TC_API tc_code tc_http_options_set_network_timeout_us(tc_http_options *opts, uint64_t timeout_us);
 
 /**
  * Compress inference request bodies (`Content-Encoding`). DEFLATE is a zlib

@@ -112,8 +112,7 @@ TC_API tc_code tc_request_set_client_timeout_us(tc_request *req, uint64_t timeou
  * @return TC_OK, TC_E_INVALID_ARG (NULL argument or reserved key), TC_E_NOMEM.
  * @since 0.1.0
  */
-TC_API tc_code tc_request_set_parameter_string(tc_request *req, const char *key,
-                                               const char *value);
+TC_API tc_code tc_request_set_parameter_string(tc_request *req, const char *key, const char *value);
 /** As tc_request_set_parameter_string(), for a signed integer. @since 0.1.0 */
 TC_API tc_code tc_request_set_parameter_int(tc_request *req, const char *key, int64_t value);
 /** As tc_request_set_parameter_string(), for a boolean. @since 0.1.0 */
@@ -153,8 +152,8 @@ TC_API tc_code tc_request_add_input(tc_request *req, const char *name, tc_dtype 
  * Replace the shape of an existing input (copied); its data is kept.
  * @return TC_OK, TC_E_INVALID_ARG, TC_E_NOT_FOUND (no such input), TC_E_NOMEM.  @since 0.1.0
  */
-TC_API tc_code tc_request_input_set_shape(tc_request *req, const char *name,
-                                          const int64_t *shape, size_t ndim);
+TC_API tc_code tc_request_input_set_shape(tc_request *req, const char *name, const int64_t *shape,
+                                          size_t ndim);
 
 /**
  * Append raw tensor bytes (little-endian, row-major; for BYTES the

@@ -74,8 +74,7 @@ TC_API const char *tc_result_output_name(const tc_result *result, size_t index);
  * @return TC_OK, TC_E_INVALID_ARG (NULL argument), TC_E_NOT_FOUND (no such output).
  * @since 0.1.0
  */
-TC_API tc_code tc_result_output_dtype(const tc_result *result, const char *name,
-                                      tc_dtype *dtype);
+TC_API tc_code tc_result_output_dtype(const tc_result *result, const char *name, tc_dtype *dtype);
 
 /**
  * Shape of the output called `name`: `*shape` points at `*ndim` dimensions

@@ -6,12 +6,12 @@
 #ifndef TC_TRITONC_TRITONC_H
 #define TC_TRITONC_TRITONC_H
 
+#include <tritonc/client.h>
 #include <tritonc/common.h>
-#include <tritonc/version.h>
-#include <tritonc/tensor.h>
+#include <tritonc/http.h>
 #include <tritonc/request.h>
 #include <tritonc/result.h>
-#include <tritonc/client.h>
-#include <tritonc/http.h>
+#include <tritonc/tensor.h>
+#include <tritonc/version.h>
 
 #endif /* TC_TRITONC_TRITONC_H */

@@ -36,7 +36,7 @@ struct tc_load_options {
     struct tc__load_file {
         uint8_t *data;
         size_t size;
-    } *blobs;
+    } * blobs;
 };
 
 /* One function per public client call; `h` is the caller's header list or NULL. */
@@ -53,8 +53,7 @@ typedef struct tc__client_vtable {
                         const char *body, const tc__hlist *h, char **json);
     tc_code (*repository_index)(tc_client *c, bool ready_only, const tc__hlist *h,
                                 tc_repository_index **out);
-    tc_code (*load)(tc_client *c, const char *model, const tc_load_options *o,
-                    const tc__hlist *h);
+    tc_code (*load)(tc_client *c, const char *model, const tc_load_options *o, const tc__hlist *h);
     tc_code (*unload)(tc_client *c, const char *model, bool dependents, const tc__hlist *h);
     tc_code (*infer)(tc_client *c, const tc_request *req, tc_result **result);
     tc_code (*infer_async)(tc_client *c, const tc_request *req, tc_infer_cb cb, void *ud);

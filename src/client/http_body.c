@@ -282,8 +282,8 @@ static tc_code prepare_body(tc__http_client *hc, const tc_request *req, bool kee
     if (rc == TC_OK)
         rc = add_header(x, "Inference-Header-Content-Length", num);
     if (rc == TC_OK)
-        rc = add_header(x, "Content-Type", blobs > 0 ? "application/octet-stream"
-                                                     : "application/json");
+        rc = add_header(x, "Content-Type",
+                        blobs > 0 ? "application/octet-stream" : "application/json");
     if (rc != TC_OK)
         return tc__error_set(err, rc, "cannot build the request body: %s", tc_code_str(rc));
     return TC_OK;
@@ -297,8 +297,8 @@ tc_code tc__http_infer_prepare(tc__http_client *hc, const tc_request *req, bool 
     if (x == NULL)
         return tc__error_set(err, TC_E_NOMEM, "out of memory");
     x->header_len = TC__NO_HEADER_LENGTH;
-    x->timeout_us = req->client_timeout_us != 0 ? req->client_timeout_us
-                                                 : hc->opts.network_timeout_us;
+    x->timeout_us =
+        req->client_timeout_us != 0 ? req->client_timeout_us : hc->opts.network_timeout_us;
     tc_code rc = prepare_body(hc, req, keep, x, err);
     if (rc == TC_OK) {
         rc = tc__http_common_headers(hc, x, &req->headers);

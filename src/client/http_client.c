@@ -215,7 +215,7 @@ tc_code tc__http_xfer_apply(tc__http_client *hc, tc__xfer *x, tc__error *err)
         cc = apply_body(e, x);
     if (cc != CURLE_OK) {
         tc_code code = cc == CURLE_UNKNOWN_OPTION || cc == CURLE_NOT_BUILT_IN ? TC_E_NOT_SUPPORTED
-                                                                             : TC_E_TRANSPORT;
+                                                                              : TC_E_TRANSPORT;
         return tc__error_set(err, code, "cannot set up the transfer: %s", curl_easy_strerror(cc));
     }
     return TC_OK;
@@ -286,9 +286,12 @@ void tc__http_infer_finish(tc__xfer *x, CURLcode cc, tc_result *r)
 static const char *accept_encoding(const tc__http_client *hc)
 {
     switch (hc->opts.response_compression) {
-    case TC_COMPRESSION_GZIP: return "gzip";
-    case TC_COMPRESSION_DEFLATE: return "deflate";
-    default: return NULL;
+    case TC_COMPRESSION_GZIP:
+        return "gzip";
+    case TC_COMPRESSION_DEFLATE:
+        return "deflate";
+    default:
+        return NULL;
     }
 }
 

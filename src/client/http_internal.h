@@ -28,11 +28,11 @@ struct tc_http_options {
 typedef struct tc__io tc__io;
 
 typedef struct tc__http_client {
-    tc_client base; /* first: a tc_client * is a tc__http_client * */
-    char *base_url; /* "http://host:port[/prefix]", no trailing '/' */
+    tc_client base;              /* first: a tc_client * is a tc__http_client * */
+    char *base_url;              /* "http://host:port[/prefix]", no trailing '/' */
     struct tc_http_options opts; /* deep copy */
-    CURL *easy;     /* sync calls; reused for keep-alive */
-    tc__io *io;     /* async engine, started on first use */
+    CURL *easy;                  /* sync calls; reused for keep-alive */
+    tc__io *io;                  /* async engine, started on first use */
 } tc__http_client;
 
 /* One piece of a request body. */
@@ -47,18 +47,18 @@ typedef struct tc__xfer {
     CURL *easy;
     struct curl_slist *headers;
     char *url;
-    tc__buf body;       /* JSON header, or the whole assembled/compressed body */
-    tc__iov *iov;       /* body pieces when sent zero-copy (iov_count > 0) */
+    tc__buf body; /* JSON header, or the whole assembled/compressed body */
+    tc__iov *iov; /* body pieces when sent zero-copy (iov_count > 0) */
     size_t iov_count;
-    size_t iov_pos;     /* read position: piece index and offset in it */
+    size_t iov_pos; /* read position: piece index and offset in it */
     size_t iov_off;
-    uint8_t **copies;   /* copies of request-owned data kept for async sends */
+    uint8_t **copies; /* copies of request-owned data kept for async sends */
     size_t copy_count;
     uint64_t timeout_us;
     bool post;                   /* POST (with x->body / x->iov) rather than GET */
     const char *accept_encoding; /* static string or NULL */
     tc__buf resp;
-    size_t header_len;  /* Inference-Header-Content-Length of the response */
+    size_t header_len; /* Inference-Header-Content-Length of the response */
     char errbuf[CURL_ERROR_SIZE];
     /* async only */
     tc_infer_cb cb;

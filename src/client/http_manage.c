@@ -20,7 +20,10 @@ typedef struct call {
     tc__buf resp; /* response body, taken from the transfer */
 } call;
 
-#define CALL_INIT {TC__BUF_INIT, false, NULL, 0, 0, TC__BUF_INIT}
+#define CALL_INIT                                                                                  \
+    {                                                                                              \
+        TC__BUF_INIT, false, NULL, 0, 0, TC__BUF_INIT                                              \
+    }
 
 static void call_cleanup(call *k)
 {
@@ -342,8 +345,7 @@ static tc_code load_body(const tc_load_options *o, tc__buf *b)
     return rc;
 }
 
-tc_code tc__http_load(tc_client *c, const char *model, const tc_load_options *o,
-                      const tc__hlist *h)
+tc_code tc__http_load(tc_client *c, const char *model, const tc_load_options *o, const tc__hlist *h)
 {
     tc__http_client *hc = (tc__http_client *)c;
     call k = CALL_INIT;

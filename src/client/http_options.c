@@ -124,8 +124,7 @@ tc_code tc_http_options_set_request_compression(tc_http_options *opts, tc_compre
     return TC_OK;
 }
 
-tc_code tc_http_options_set_response_compression(tc_http_options *opts,
-                                                 tc_compression algorithm)
+tc_code tc_http_options_set_response_compression(tc_http_options *opts, tc_compression algorithm)
 {
     if (opts == NULL || !valid_compression(algorithm))
         return TC_E_INVALID_ARG;

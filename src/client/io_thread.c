@@ -28,9 +28,13 @@ struct tc__io {
     tc__xfer *active;     /* I/O thread only: transfers added to `multi` */
 };
 
+/* The engine whose thread this is; set by the thread itself, so no other
+ * thread ever writes it (pthread_create may store io->thread late). */
+static _Thread_local const tc__io *t_current;
+
 bool tc__io_is_current(const tc__io *io)
 {
-    return pthread_equal(pthread_self(), io->thread) != 0;
+    return t_current == io;
 }
 
 /* Free the transfer, then hand its result to the callback (never under a lock). */
@@ -122,6 +126,7 @@ static void cancel_active(tc__io *io)
 static void *io_main(void *arg)
 {
     tc__io *io = arg;
+    t_current = io;
     for (;;) {
         if (take_queue(io))
             break;

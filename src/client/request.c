@@ -146,8 +146,8 @@ tc_code tc_request_set_client_timeout_us(tc_request *req, uint64_t timeout_us)
 
 static bool reserved_key(const char *key)
 {
-    static const char *const k_reserved[] = {"sequence_id", "sequence_start", "sequence_end",
-                                             "priority",    "timeout",        "headers",
+    static const char *const k_reserved[] = {"sequence_id",       "sequence_start", "sequence_end",
+                                             "priority",          "timeout",        "headers",
                                              "binary_data_output"};
     if (strncmp(key, "triton_", 7) == 0)
         return true;
@@ -514,8 +514,7 @@ tc_code tc_request_output_set_binary(tc_request *req, const char *name, bool bin
     return rc;
 }
 
-tc_code tc_request_output_set_class_count(tc_request *req, const char *name,
-                                          uint32_t class_count)
+tc_code tc_request_output_set_class_count(tc_request *req, const char *name, uint32_t class_count)
 {
     size_t i;
     tc_code rc = find_output(req, name, &i);

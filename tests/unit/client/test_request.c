@@ -228,8 +228,7 @@ static void test_http_body(void **state)
     assert_true(found);
     tc__xfer_free((tc__http_client *)client, x);
     /* Sending never changes the request: a second body is identical in size. */
-    assert_int_equal(tc__http_infer_prepare((tc__http_client *)client, req, true, &x, &err),
-                     TC_OK);
+    assert_int_equal(tc__http_infer_prepare((tc__http_client *)client, req, true, &x, &err), TC_OK);
     assert_int_equal(x->body.len, json_len + sizeof blobs);
     tc__xfer_free((tc__http_client *)client, x);
     tc_request_free(req);
@@ -253,11 +252,10 @@ static void test_http_body_zero_copy(void **state)
     assert_int_equal(tc_request_input_append(req, "U", big, n, TC_BORROW), TC_OK);
     assert_int_equal(tc_request_input_append(req, "U", "ab", 2, TC_COPY), TC_OK);
     assert_int_equal(tc_request_input_set_shape(req, "U", (int64_t[]){(int64_t)n + 2}, 1), TC_OK);
-    assert_int_equal(tc__http_infer_prepare((tc__http_client *)client, req, true, &x, &err),
-                     TC_OK);
+    assert_int_equal(tc__http_infer_prepare((tc__http_client *)client, req, true, &x, &err), TC_OK);
     assert_int_equal(x->iov_count, 3);
-    assert_ptr_equal(x->iov[1].data, big);  /* borrowed: not copied */
-    assert_int_equal(x->copy_count, 1);     /* owned: copied for the async send */
+    assert_ptr_equal(x->iov[1].data, big); /* borrowed: not copied */
+    assert_int_equal(x->copy_count, 1);    /* owned: copied for the async send */
     assert_non_null(strstr(x->url, "/v2/models/m%2Fx/infer"));
     tc__xfer_free((tc__http_client *)client, x);
     tc_request_free(req);
@@ -266,10 +264,10 @@ static void test_http_body_zero_copy(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_new_and_free),   cmocka_unit_test(test_options),
-    cmocka_unit_test(test_parameters),     cmocka_unit_test(test_inputs),
-    cmocka_unit_test(test_bytes_append),   cmocka_unit_test(test_outputs),
-    cmocka_unit_test(test_http_body),      cmocka_unit_test(test_http_body_zero_copy),
+    cmocka_unit_test(test_new_and_free), cmocka_unit_test(test_options),
+    cmocka_unit_test(test_parameters),   cmocka_unit_test(test_inputs),
+    cmocka_unit_test(test_bytes_append), cmocka_unit_test(test_outputs),
+    cmocka_unit_test(test_http_body),    cmocka_unit_test(test_http_body_zero_copy),
 };
 
 TC_TEST_MAIN(tests)

@@ -95,8 +95,7 @@ static void test_error_answer(void **state)
     tc__result_from_http(r, 404, body, strlen(err), TC__NO_HEADER_LENGTH);
     assert_int_equal(tc_result_status(r), TC_E_NOT_FOUND);
     assert_int_equal(tc_result_http_status(r), 404);
-    assert_string_equal(tc_result_error_message(r),
-                        "Request for unknown model: 'x' is not found");
+    assert_string_equal(tc_result_error_message(r), "Request for unknown model: 'x' is not found");
     assert_int_equal(tc_result_output_count(r), 0);
     tc_result_free(r);
 }
@@ -128,8 +127,8 @@ static void test_null_safety(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_accessors),      cmocka_unit_test(test_bytes_elements),
-    cmocka_unit_test(test_error_answer),   cmocka_unit_test(test_garbage_answer),
+    cmocka_unit_test(test_accessors),    cmocka_unit_test(test_bytes_elements),
+    cmocka_unit_test(test_error_answer), cmocka_unit_test(test_garbage_answer),
     cmocka_unit_test(test_null_safety),
 };
 
