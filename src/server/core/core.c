@@ -205,15 +205,14 @@ bool tc__core_is_ready(tc__core *core)
     pthread_mutex_unlock(&core->flight_lock);
     if (!ready || !core->strict_readiness)
         return ready;
+    /* Strict readiness: nothing is half loaded. Failed or unloaded models do
+     * not hold the server back (it keeps serving the rest). */
     pthread_mutex_lock(&core->lock);
     for (size_t i = 0; i < core->model_count && ready; i++) {
         const tc__model_entry *e = core->models[i];
-        if (e->attempted && e->reason != NULL)
-            ready = false;
         for (size_t j = 0; j < e->version_count && ready; j++) {
-            const tc__model_handle *mv = e->versions[j];
-            ready = mv->state == TC__MV_READY ||
-                    (mv->reason != NULL && strcmp(mv->reason, "unloaded") == 0);
+            tc__mv_state st = e->versions[j]->state;
+            ready = st != TC__MV_LOADING && st != TC__MV_UNLOADING;
         }
     }
     pthread_mutex_unlock(&core->lock);
