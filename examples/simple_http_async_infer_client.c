@@ -1,6 +1,10 @@
 /* Send several inference requests to model `simple` without waiting, check
  * each result in its completion callback, and wait until all have run.
  * Usage: simple_http_async_infer_client [-u host:port] [-v] */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* getopt */
+#endif
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,10 @@
 /* Check server liveness and readiness, model readiness, server metadata
  * (name "triton") and model metadata of `simple`; an unknown model must fail.
  * Usage: simple_http_health_metadata [-u host:port] [-v] */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* getopt */
+#endif
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,6 +3,10 @@
  * the same request is reused with no requested outputs, then sent to a
  * model that does not exist, which must fail.
  * Usage: simple_http_infer_client [-u host:port] [-v] */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* getopt */
+#endif
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

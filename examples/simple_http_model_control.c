@@ -3,6 +3,10 @@
  * loading with a broken config override fails with "failed to load".
  * `simple` is loaded again at the end.
  * Usage: simple_http_model_control [-u host:port] [-v] */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* getopt */
+#endif
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

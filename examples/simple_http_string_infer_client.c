@@ -1,6 +1,10 @@
 /* Send two BYTES tensors of decimal strings to model `simple_string` and
  * check the decimal strings of the sum and the difference it returns.
  * Usage: simple_http_string_infer_client [-u host:port] [-v] */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* getopt */
+#endif
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
