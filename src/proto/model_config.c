@@ -87,8 +87,8 @@ static tc_code check_tensor(const char *what, const char *name, Inference__DataT
     if (name == NULL || name[0] == '\0')
         return tc__error_set(err, TC_E_INVALID_ARG, "model %s must specify 'name'", what);
     if (!dtype_valid(dtype))
-        return tc__error_set(err, TC_E_INVALID_ARG, "model %s '%s' must specify a valid 'data_type'",
-                             what, name);
+        return tc__error_set(err, TC_E_INVALID_ARG,
+                             "model %s '%s' must specify a valid 'data_type'", what, name);
     for (size_t i = 0; i < ndims; i++) {
         if (dims[i] < -1)
             return tc__error_set(err, TC_E_INVALID_ARG,
@@ -187,7 +187,8 @@ static tc_code normalize_version_policy(Inference__ModelConfig *cfg)
 
 static tc_code normalize_scheduling(Inference__ModelConfig *cfg)
 {
-    if (cfg->scheduling_choice_case == INFERENCE__MODEL_CONFIG__SCHEDULING_CHOICE_DYNAMIC_BATCHING) {
+    if (cfg->scheduling_choice_case ==
+        INFERENCE__MODEL_CONFIG__SCHEDULING_CHOICE_DYNAMIC_BATCHING) {
         Inference__ModelDynamicBatching *db = cfg->dynamic_batching;
         return default_preferred(&db->preferred_batch_size, &db->n_preferred_batch_size,
                                  cfg->max_batch_size);

@@ -62,15 +62,15 @@ typedef union pb_value {
 } pb_value;
 
 __attribute__((format(printf, 3, 4))) static tc_code fail_at(parser *P, const token *at,
-                                                            const char *fmt, ...)
+                                                             const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
     (void)vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return tc__error_set(P->err, TC_E_INVALID_ARG, "line %zu, column %zu: %s", at->line,
-                         at->col, msg);
+    return tc__error_set(P->err, TC_E_INVALID_ARG, "line %zu, column %zu: %s", at->line, at->col,
+                         msg);
 }
 
 static tc_code fail_nomem(parser *P)
@@ -367,12 +367,12 @@ static tc_code parse_enum(parser *P, const ProtobufCEnumDescriptor *ed, int *out
     token t = P->tok;
     if (t.kind == TOK_IDENT) {
         char name[128];
-        const ProtobufCEnumValue *v =
-            tok_copy(&t, name, sizeof name) ? protobuf_c_enum_descriptor_get_value_by_name(ed, name)
-                                            : NULL;
+        const ProtobufCEnumValue *v = tok_copy(&t, name, sizeof name)
+                                          ? protobuf_c_enum_descriptor_get_value_by_name(ed, name)
+                                          : NULL;
         if (v == NULL)
-            return fail_at(P, &t, "unknown value '%.*s' for enum %s", (int)(t.len > 100 ? 100 : t.len),
-                           t.s, ed->name);
+            return fail_at(P, &t, "unknown value '%.*s' for enum %s",
+                           (int)(t.len > 100 ? 100 : t.len), t.s, ed->name);
         *out = v->value;
         return next(P);
     }
@@ -563,12 +563,10 @@ static void value_release(const ProtobufCFieldDescriptor *f, pb_value *v)
         tc__free(v->bin.data);
 }
 
-static tc_code slot_error(parser *P, const token *at, const ProtobufCFieldDescriptor *f,
-                          tc_code rc)
+static tc_code slot_error(parser *P, const token *at, const ProtobufCFieldDescriptor *f, tc_code rc)
 {
     if (rc == TC_E_ALREADY_EXISTS)
-        return fail_at(P, at, "field '%s' is set along with another member of its oneof",
-                       f->name);
+        return fail_at(P, at, "field '%s' is set along with another member of its oneof", f->name);
     return fail_nomem(P);
 }
 

@@ -178,7 +178,8 @@ static tc_code write_map_key(json_writer *w, const ProtobufCFieldDescriptor *kf,
     if (kf->type == PROTOBUF_C_TYPE_STRING)
         return write_value(w, kf, p);
     if (kf->type == PROTOBUF_C_TYPE_BOOL)
-        return tc__buf_append_str(w->out, *(const protobuf_c_boolean *)p ? "\"true\"" : "\"false\"");
+        return tc__buf_append_str(w->out,
+                                  *(const protobuf_c_boolean *)p ? "\"true\"" : "\"false\"");
     tc__buf num = TC__BUF_INIT;
     json_writer tmp = {&num, NULL, {0}, 0};
     tc_code rc = write_value(&tmp, kf, p);
@@ -294,8 +295,8 @@ static tc_code read_message(json_reader *r, json_object *obj, ProtobufCMessage *
 
 static tc_code bad_value(json_reader *r, const ProtobufCFieldDescriptor *f, const char *what)
 {
-    return tc__error_set(r->err, TC_E_INVALID_ARG, "invalid JSON value for field '%s': %s",
-                         f->name, what);
+    return tc__error_set(r->err, TC_E_INVALID_ARG, "invalid JSON value for field '%s': %s", f->name,
+                         what);
 }
 
 static tc_code nomem(json_reader *r)
@@ -425,8 +426,7 @@ static tc_code read_enum(json_reader *r, json_object *v, const ProtobufCFieldDes
     }
     bool neg = false;
     uint64_t mag = 0;
-    if (json_object_get_type(v) != json_type_int || !json_integer(v, &neg, &mag) ||
-        mag > INT32_MAX)
+    if (json_object_get_type(v) != json_type_int || !json_integer(v, &neg, &mag) || mag > INT32_MAX)
         return bad_value(r, f, "expected an enum name");
     int n = neg ? -(int)mag : (int)mag;
     if (protobuf_c_enum_descriptor_get_value(ed, n) == NULL)
@@ -643,8 +643,7 @@ static tc_code read_message(json_reader *r, json_object *obj, ProtobufCMessage *
 {
     const ProtobufCMessageDescriptor *desc = msg->descriptor;
     if (json_object_get_type(obj) != json_type_object)
-        return tc__error_set(r->err, TC_E_INVALID_ARG, "expected a JSON object for %s",
-                             desc->name);
+        return tc__error_set(r->err, TC_E_INVALID_ARG, "expected a JSON object for %s", desc->name);
     struct json_object_iterator it = json_object_iter_begin(obj);
     struct json_object_iterator end = json_object_iter_end(obj);
     for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {

@@ -64,8 +64,8 @@ bool tc__pb_field_is_map(const ProtobufCFieldDescriptor *f)
     const ProtobufCMessageDescriptor *d = f->descriptor;
     size_t n = strlen(d->short_name);
     return n > 5 && strcmp(d->short_name + n - 5, "Entry") == 0 && d->n_fields == 2 &&
-           d->fields[0].id == 1 && strcmp(d->fields[0].name, "key") == 0 &&
-           d->fields[1].id == 2 && strcmp(d->fields[1].name, "value") == 0;
+           d->fields[0].id == 1 && strcmp(d->fields[0].name, "key") == 0 && d->fields[1].id == 2 &&
+           strcmp(d->fields[1].name, "value") == 0;
 }
 
 #define MEMBER_PTR(msg, off) ((void *)((char *)(msg) + (off)))
@@ -222,7 +222,8 @@ void tc__pb_map_dedupe(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
 {
     size_t *n = (size_t *)MEMBER_PTR(msg, f->quantifier_offset);
     ProtobufCMessage **arr = *(ProtobufCMessage ***)MEMBER_PTR(msg, f->offset);
-    const ProtobufCFieldDescriptor *kf = &((const ProtobufCMessageDescriptor *)f->descriptor)->fields[0];
+    const ProtobufCFieldDescriptor *kf =
+        &((const ProtobufCMessageDescriptor *)f->descriptor)->fields[0];
     if (*n < 2)
         return;
     ProtobufCMessage *last = arr[*n - 1];

@@ -37,8 +37,10 @@ static const char k_simple_sequence[] =
     "  max_sequence_idle_microseconds: 5000000\n"
     "  direct { }\n"
     "  control_input [\n"
-    "    { name: \"START\" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] } ] },\n"
-    "    { name: \"READY\" control [ { kind: CONTROL_SEQUENCE_READY int32_false_true: [ 0, 1 ] } ] }\n"
+    "    { name: \"START\" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] } ] "
+    "},\n"
+    "    { name: \"READY\" control [ { kind: CONTROL_SEQUENCE_READY int32_false_true: [ 0, 1 ] } ] "
+    "}\n"
     "  ]\n"
     "}\n"
     "input [ { name: \"INPUT\" data_type: TYPE_INT32 dims: [ 1 ] } ]\n"
@@ -53,10 +55,13 @@ static const char k_simple_dyna_sequence[] =
     "  max_sequence_idle_microseconds: 10000000\n"
     "  oldest { max_candidate_sequences: 1024 max_queue_delay_microseconds: 10000 }\n"
     "  control_input [\n"
-    "    { name: \"START\" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] } ] },\n"
+    "    { name: \"START\" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] } ] "
+    "},\n"
     "    { name: \"END\" control [ { kind: CONTROL_SEQUENCE_END int32_false_true: [ 0, 1 ] } ] },\n"
-    "    { name: \"READY\" control [ { kind: CONTROL_SEQUENCE_READY int32_false_true: [ 0, 1 ] } ] },\n"
-    "    { name: \"CORRID\" control [ { kind: CONTROL_SEQUENCE_CORRID data_type: TYPE_UINT64 } ] }\n"
+    "    { name: \"READY\" control [ { kind: CONTROL_SEQUENCE_READY int32_false_true: [ 0, 1 ] } ] "
+    "},\n"
+    "    { name: \"CORRID\" control [ { kind: CONTROL_SEQUENCE_CORRID data_type: TYPE_UINT64 } ] "
+    "}\n"
     "  ]\n"
     "}\n"
     "input [ { name: \"INPUT\" data_type: TYPE_INT32 dims: [ 1 ] } ]\n"
@@ -90,8 +95,9 @@ static const char k_dynamic[] =
     "output [ { name: \"OUTPUT0\" data_type: TYPE_INT32 dims: [ -1 ] } ]\n"
     "parameters [ { key: \"execute_delay_ms\" value: { string_value: \"0\" } } ]\n";
 
-static const char *const k_canonical[] = {k_simple,         k_simple_string, k_simple_sequence,
-                                          k_simple_dyna_sequence, k_repeat_int32, k_dynamic};
+static const char *const k_canonical[] = {k_simple,          k_simple_string,
+                                          k_simple_sequence, k_simple_dyna_sequence,
+                                          k_repeat_int32,    k_dynamic};
 
 static Inference__ModelConfig *parse(const char *text)
 {
@@ -143,7 +149,8 @@ static void canonical_configs_parse(void **state)
     cfg = parse(k_simple_dyna_sequence);
     sb = cfg->sequence_batching;
     assert_int_equal(sb->oldest->max_candidate_sequences, 1024);
-    assert_int_equal(sb->control_input[3]->control[0]->data_type, INFERENCE__DATA_TYPE__TYPE_UINT64);
+    assert_int_equal(sb->control_input[3]->control[0]->data_type,
+                     INFERENCE__DATA_TYPE__TYPE_UINT64);
     assert_int_equal(cfg->instance_group[0]->count, 2);
     tc__model_config_free(cfg);
 
@@ -165,9 +172,10 @@ static void canonical_configs_parse(void **state)
 static void normalize_fills_defaults(void **state)
 {
     (void)state;
-    Inference__ModelConfig *cfg = parse_normalized("max_batch_size: 4 dynamic_batching { }\n"
-                                                   "instance_group [ { }, { name: 'g' count: 3 kind: KIND_GPU } ]",
-                                                   "dir_name");
+    Inference__ModelConfig *cfg =
+        parse_normalized("max_batch_size: 4 dynamic_batching { }\n"
+                         "instance_group [ { }, { name: 'g' count: 3 kind: KIND_GPU } ]",
+                         "dir_name");
     assert_string_equal(cfg->name, "dir_name");
     assert_int_equal(cfg->version_policy->policy_choice_case,
                      INFERENCE__MODEL_VERSION_POLICY__POLICY_CHOICE_LATEST);
@@ -399,8 +407,9 @@ static void from_json_rejects_bad_input(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         Inference__ModelConfig *cfg = NULL;
         tc__error err = {TC_OK, ""};
-        assert_int_equal(tc__model_config_from_json(cases[i].json, strlen(cases[i].json), &cfg, &err),
-                         TC_E_INVALID_ARG);
+        assert_int_equal(
+            tc__model_config_from_json(cases[i].json, strlen(cases[i].json), &cfg, &err),
+            TC_E_INVALID_ARG);
         assert_null(cfg);
         if (strstr(err.msg, cases[i].msg) == NULL)
             fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i].msg);
@@ -479,9 +488,10 @@ static tc_code pipeline(const char *json)
 static void failing_allocations_are_clean(void **state)
 {
     (void)state;
-    const char *json = "{\"max_batch_size\":2,\"input\":[{\"name\":\"a\",\"data_type\":\"TYPE_FP32\","
-                       "\"dims\":[1,2]}],\"sequence_batching\":{\"oldest\":{}},"
-                       "\"parameters\":{\"k\":{\"string_value\":\"v\"}}}";
+    const char *json =
+        "{\"max_batch_size\":2,\"input\":[{\"name\":\"a\",\"data_type\":\"TYPE_FP32\","
+        "\"dims\":[1,2]}],\"sequence_batching\":{\"oldest\":{}},"
+        "\"parameters\":{\"k\":{\"string_value\":\"v\"}}}";
     bool succeeded = false;
     for (unsigned long n = 1; n < 300 && !succeeded; n++) {
         tc__alloc_fail_after(n);

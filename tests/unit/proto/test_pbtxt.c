@@ -27,8 +27,7 @@ static void parse_fails(const char *text, const char *want_msg)
 {
     Inference__ModelConfig *cfg = NULL;
     tc__error err = {TC_OK, ""};
-    assert_int_equal(tc__model_config_from_pbtxt(text, strlen(text), &cfg, &err),
-                     TC_E_INVALID_ARG);
+    assert_int_equal(tc__model_config_from_pbtxt(text, strlen(text), &cfg, &err), TC_E_INVALID_ARG);
     assert_null(cfg);
     if (strstr(err.msg, want_msg) == NULL)
         fail_msg("error '%s' does not contain '%s'", err.msg, want_msg);
@@ -50,8 +49,8 @@ static void scalars_of_every_type(void **state)
                        "fp32_contents: [1.5, -2.5e3, 3f, inf, -Infinity, 7]\n"
                        "fp64_contents: [.25, 1E-3, nan, -0x10]\n"
                        "bytes_contents: 'a\\000b' bytes_contents: \"\"\n";
-    Inference__InferTensorContents *c =
-        (Inference__InferTensorContents *)parse_ok(&inference__infer_tensor_contents__descriptor, text);
+    Inference__InferTensorContents *c = (Inference__InferTensorContents *)parse_ok(
+        &inference__infer_tensor_contents__descriptor, text);
     assert_int_equal(c->n_bool_contents, 7);
     int want_b[] = {1, 0, 1, 0, 1, 1, 0};
     for (size_t i = 0; i < 7; i++)
@@ -157,12 +156,13 @@ static void many_repeated_values(void **state)
 static void maps_as_entries_last_wins(void **state)
 {
     (void)state;
-    const char *text = "parameters { key: 'a' value: { string_value: '1' } }\n"
-                       "parameters { key: 'b' value { string_value: '2' } }\n"
-                       "parameters { key: 'a' value { string_value: '3' } }\n"
-                       "parameters [ { key: 'c' } ]\n"
-                       "cc_model_filenames { key: '7.5' value: 'm.plan' }\n"
-                       "dynamic_batching { priority_queue_policy { key: 2 value { max_queue_size: 9 } } }\n";
+    const char *text =
+        "parameters { key: 'a' value: { string_value: '1' } }\n"
+        "parameters { key: 'b' value { string_value: '2' } }\n"
+        "parameters { key: 'a' value { string_value: '3' } }\n"
+        "parameters [ { key: 'c' } ]\n"
+        "cc_model_filenames { key: '7.5' value: 'm.plan' }\n"
+        "dynamic_batching { priority_queue_policy { key: 2 value { max_queue_size: 9 } } }\n";
     Inference__ModelConfig *cfg =
         (Inference__ModelConfig *)parse_ok(&inference__model_config__descriptor, text);
     assert_int_equal(cfg->n_parameters, 3);
@@ -183,7 +183,8 @@ static void oneof_sets_case(void **state)
 {
     (void)state;
     Inference__ModelConfig *cfg = (Inference__ModelConfig *)parse_ok(
-        &inference__model_config__descriptor, "sequence_batching { oldest { max_candidate_sequences: 4 } }");
+        &inference__model_config__descriptor,
+        "sequence_batching { oldest { max_candidate_sequences: 4 } }");
     assert_int_equal(cfg->scheduling_choice_case,
                      INFERENCE__MODEL_CONFIG__SCHEDULING_CHOICE_SEQUENCE_BATCHING);
     assert_int_equal(cfg->sequence_batching->strategy_choice_case,
@@ -193,7 +194,8 @@ static void oneof_sets_case(void **state)
 
     Inference__InferParameter *p = (Inference__InferParameter *)parse_ok(
         &inference__infer_parameter__descriptor, "string_param: 'a' string_param: 'b'");
-    assert_int_equal(p->parameter_choice_case, INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_STRING_PARAM);
+    assert_int_equal(p->parameter_choice_case,
+                     INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_STRING_PARAM);
     assert_string_equal(p->string_param, "b");
     free_msg(&p->base);
 
