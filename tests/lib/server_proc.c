@@ -228,7 +228,8 @@ static int parse_reply(uint8_t *raw, size_t len, tc_http_reply *reply)
     return 0;
 }
 
-int tc_http_raw(int port, const void *bytes, size_t len, tc_http_reply *reply)
+static int raw_exchange(int port, const void *bytes, size_t len, int timeout_ms, int half_close,
+                        tc_http_reply *reply)
 {
     memset(reply, 0, sizeof *reply);
     int fd = connect_local(port);
@@ -237,10 +238,12 @@ int tc_http_raw(int port, const void *bytes, size_t len, tc_http_reply *reply)
     if (send_all(fd, bytes, len) != 0) {
         /* The server may answer and close before taking the whole body. */
     }
+    if (half_close)
+        shutdown(fd, SHUT_WR);
     size_t cap = 1 << 16;
     size_t used = 0;
     uint8_t *raw = malloc(cap);
-    long long deadline = now_ms() + 10000;
+    long long deadline = now_ms() + timeout_ms;
     for (;;) {
         struct pollfd pfd = {fd, POLLIN, 0};
         long long left = deadline - now_ms();
@@ -260,6 +263,17 @@ int tc_http_raw(int port, const void *bytes, size_t len, tc_http_reply *reply)
     int rc = parse_reply(raw, used, reply);
     free(raw);
     return rc;
+}
+
+int tc_http_raw(int port, const void *bytes, size_t len, tc_http_reply *reply)
+{
+    return raw_exchange(port, bytes, len, 10000, 0, reply);
+}
+
+int tc_http_raw_half_close(int port, const void *bytes, size_t len, int timeout_ms,
+                           tc_http_reply *reply)
+{
+    return raw_exchange(port, bytes, len, timeout_ms, 1, reply);
 }
 
 int tc_http_request(int port, const char *method, const char *path, const char *extra_headers,

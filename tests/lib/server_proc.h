@@ -36,6 +36,10 @@ int tc_http_request(int port, const char *method, const char *path, const char *
                     const void *body, size_t body_len, tc_http_reply *reply);
 /* Send raw bytes and read until the server closes (or 10 s pass). */
 int tc_http_raw(int port, const void *bytes, size_t len, tc_http_reply *reply);
+/* As tc_http_raw, then half-close the connection (the client sends nothing
+ * more) and read for at most `timeout_ms`. For truncated requests. */
+int tc_http_raw_half_close(int port, const void *bytes, size_t len, int timeout_ms,
+                           tc_http_reply *reply);
 /* Value of a response header (case-insensitive name), or NULL. Static buffer. */
 const char *tc_http_header(const tc_http_reply *reply, const char *name);
 void tc_http_reply_free(tc_http_reply *reply);
