@@ -87,7 +87,9 @@ TC_API tc_code tc_result_output_shape(const tc_result *result, const char *name,
 /**
  * Raw bytes of the output called `name`: little-endian, row-major; for BYTES
  * the length-prefixed serialization. JSON outputs are converted to the same
- * layout. `*data` may be NULL when `*byte_size` is 0.
+ * layout. `*data` may be NULL when `*byte_size` is 0. The data is aligned
+ * for its datatype, so it may be read through a pointer to the element type
+ * (e.g. `const float *`).
  * @return TC_OK, TC_E_INVALID_ARG, TC_E_NOT_FOUND.  @since 0.1.0
  */
 TC_API tc_code tc_result_output_data(const tc_result *result, const char *name,

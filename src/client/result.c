@@ -1,7 +1,10 @@
 /* tc_result: status and outputs of one inference call. */
 #include "client/result_internal.h"
 
+#include <stdint.h>
 #include <string.h>
+
+#include <tritonc/tensor.h>
 
 #include "common/alloc.h"
 #include "common/error.h"
@@ -26,6 +29,28 @@ void tc__result_set_error(tc_result *r, tc_code code, long http_status, const ch
         r->status = code == TC_OK ? TC_E_NOMEM : code;
 }
 
+/* Output data handed to users must be safe to read as its element type.
+ * Binary blobs follow a JSON header of any length, so a blob may start at
+ * an odd address; move such a blob into its own allocation (tc__malloc
+ * memory suits any type). Servers that pad their header (ours does) need
+ * no copy. */
+static tc_code align_outputs(tc__infer_response *resp)
+{
+    for (size_t i = 0; i < resp->output_count; i++) {
+        tc__tensor *t = &resp->outputs[i];
+        size_t elem = tc_dtype_size(t->dtype);
+        if (t->data == NULL || t->owned != NULL || elem <= 1 ||
+            (uintptr_t)t->data % elem == 0)
+            continue;
+        uint8_t *copy = tc__memdup(t->data, t->byte_size);
+        if (copy == NULL)
+            return TC_E_NOMEM;
+        t->owned = copy;
+        t->data = copy;
+    }
+    return TC_OK;
+}
+
 void tc__result_from_http(tc_result *r, long http_status, uint8_t *body, size_t len,
                           size_t header_len)
 {
@@ -41,6 +66,10 @@ void tc__result_from_http(tc_result *r, long http_status, uint8_t *body, size_t 
         return;
     }
     tc_code rc = tc__v2_http_response_decode(body, len, header_len, &r->resp, &err);
+    if (rc == TC_OK && align_outputs(&r->resp) != TC_OK) {
+        tc__infer_response_cleanup(&r->resp);
+        rc = tc__error_set(&err, TC_E_NOMEM, "out of memory aligning output data");
+    }
     if (rc != TC_OK) {
         memset(&r->resp, 0, sizeof r->resp);
         tc__result_set_error(r, rc == TC_E_NOMEM ? TC_E_NOMEM : TC_E_PROTOCOL, http_status,

@@ -1,6 +1,7 @@
 /* tc_result accessors over decoded HTTP answers, and the metadata objects. */
 #include "tc_test.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include <tritonc/tritonc.h>
@@ -126,7 +127,38 @@ static void test_null_safety(void **state)
     assert_int_equal(tc_model_metadata_input(NULL, 0, NULL, NULL, NULL, NULL), TC_E_INVALID_ARG);
 }
 
+/* An unpadded header (as upstream Triton sends) puts the blob at an odd
+ * offset: the result still hands out data aligned for its element type. */
+static void test_binary_output_is_aligned(void **state)
+{
+    (void)state;
+    static const char json[] = "{\"model_name\":\"m\",\"model_version\":\"1\",\"outputs\":["
+                               "{\"name\":\"F\",\"datatype\":\"FP64\",\"shape\":[2],"
+                               "\"parameters\":{\"binary_data_size\":16}}]} ";
+    const double values[2] = {1.5, -2.25};
+    size_t json_len = strlen(json) - 1;
+    if (json_len % 8 == 0)
+        json_len++; /* keep the trailing space so the blob is misaligned */
+    uint8_t *body = tc__malloc(json_len + sizeof values);
+    assert_non_null(body);
+    memcpy(body, json, json_len);
+    memcpy(body + json_len, values, sizeof values);
+    tc_result *r = tc__result_new();
+    assert_non_null(r);
+    tc__result_from_http(r, 200, body, json_len + sizeof values, json_len);
+    assert_int_equal(tc_result_status(r), TC_OK);
+    const uint8_t *data = NULL;
+    size_t size = 0;
+    assert_int_equal(tc_result_output_data(r, "F", &data, &size), TC_OK);
+    assert_int_equal(size, sizeof values);
+    assert_int_equal((uintptr_t)data % sizeof(double), 0);
+    const double *d = (const double *)(const void *)data;
+    assert_true(d[0] == 1.5 && d[1] == -2.25);
+    tc_result_free(r);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_binary_output_is_aligned),
     cmocka_unit_test(test_accessors),    cmocka_unit_test(test_bytes_elements),
     cmocka_unit_test(test_error_answer), cmocka_unit_test(test_garbage_answer),
     cmocka_unit_test(test_null_safety),

@@ -113,10 +113,17 @@ static tc__http_reply encode_response(tc__infer_response *resp, int enc)
         reply = tc__http_reply_error(err.code != TC_OK ? err.code : TC_E_INTERNAL, err.msg);
         goto out;
     }
-    size_t json_len = json.len;
     bool any_binary = false;
     for (size_t i = 0; i < resp->output_count; i++)
         any_binary = any_binary || blob(&resp->outputs[i]);
+    /* Pad the JSON header with spaces (valid trailing JSON whitespace) to a
+     * multiple of 8 bytes, so the first binary output starts aligned for any
+     * element type in the client's receive buffer. */
+    while (any_binary && json.len % 8 != 0) {
+        if (tc__buf_append(&json, " ", 1) != TC_OK)
+            break;
+    }
+    size_t json_len = json.len;
     reply = enc != 0 ? compressed(enc, &json, resp, any_binary) : plain(&json, resp, &owned);
     if (reply.response == NULL) {
         reply = tc__http_reply_status(500, "out of memory");
