@@ -51,6 +51,11 @@ typedef struct tc__backend {
     void (*execute)(void *state, uint32_t instance, tc__backend_request *reqs, size_t count);
     /* Release the state; no execute() runs any more. */
     void (*fini)(void *state);
+    /* Optional: true when execute() takes microseconds and never blocks (no
+     * sleeps, locks held long or I/O), so the core may run small requests on
+     * the frontend's thread instead of handing them to an instance thread.
+     * NULL means false. */
+    bool (*is_cheap)(const void *state);
 } tc__backend;
 
 extern const tc__backend tc__backend_add_sub;

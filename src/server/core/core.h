@@ -94,6 +94,19 @@ tc_code tc__core_infer_async(tc__core *core, const tc__infer_request *req, tc__i
                              void *user_data, tc__error *err);
 void tc__core_response_free(tc__infer_response *resp);
 
+/* Largest request (input bytes) tc__core_infer_inline runs on the caller's thread. */
+#define TC__CORE_INLINE_MAX_BYTES (64u * 1024u)
+
+/* Run `req` on the calling thread when that costs no more than a hand-off:
+ * the model's backend is cheap, the request is small, the queue is empty
+ * and an instance is idle. Returns TC_E_BUSY (nothing done, `err` untouched)
+ * when the request must go through tc__core_infer_async instead. Otherwise
+ * the request ran (statistics included) and the result is as the async
+ * callback would have seen it: TC_OK with `*response` (caller frees with
+ * tc__core_response_free), or the error in `err`. */
+tc_code tc__core_infer_inline(tc__core *core, const tc__infer_request *req,
+                              tc__infer_response **response, tc__error *err);
+
 /* ---- statistics ---------------------------------------------------------------- */
 
 typedef struct tc__stat_duration {

@@ -215,24 +215,37 @@ static void run_job(tc__model_handle *mv, uint32_t instance, tc__job *job)
     flight_done(core);
 }
 
+/* An instance thread takes queued jobs while its instance is not busy with
+ * an inline execution (tc__core_infer_inline), so execute() never runs
+ * twice at once on one instance. */
 static void *instance_main(void *arg)
 {
     struct tc__instance *inst = arg;
     tc__model_handle *mv = inst->mv;
+    uint32_t me = inst->index;
     for (;;) {
         pthread_mutex_lock(&mv->qlock);
-        while (mv->head == NULL && !mv->stopping)
+        while ((mv->head == NULL || mv->busy[me]) && !(mv->stopping && mv->head == NULL))
             pthread_cond_wait(&mv->qcond, &mv->qlock);
         tc__job *job = mv->head;
-        if (job != NULL) {
+        if (job != NULL && !mv->busy[me]) {
             mv->head = job->next;
             if (mv->head == NULL)
                 mv->tail = NULL;
+            mv->busy[me] = true;
+        } else {
+            job = NULL;
         }
+        bool stop = job == NULL && mv->stopping && mv->head == NULL;
         pthread_mutex_unlock(&mv->qlock);
-        if (job == NULL)
+        if (job != NULL) {
+            run_job(mv, me, job);
+            pthread_mutex_lock(&mv->qlock);
+            mv->busy[me] = false;
+            pthread_mutex_unlock(&mv->qlock);
+        } else if (stop) {
             break; /* stopping and drained */
-        run_job(mv, inst->index, job);
+        }
     }
     return NULL;
 }
@@ -256,9 +269,11 @@ tc_code tc__mv_start(tc__model_handle *mv, tc__error *err)
         return rc;
     mv->backend_state = state;
     size_t n = instance_count(mv->config);
+    mv->cheap = mv->backend->is_cheap != NULL && mv->backend->is_cheap(state);
     mv->threads = tc__calloc(n, sizeof *mv->threads);
     mv->instances = tc__calloc(n, sizeof *mv->instances);
-    if (mv->threads == NULL || mv->instances == NULL) {
+    mv->busy = tc__calloc(n, sizeof *mv->busy);
+    if (mv->threads == NULL || mv->instances == NULL || mv->busy == NULL) {
         tc__mv_stop(mv);
         return tc__error_set(err, TC_E_NOMEM, "out of memory");
     }
@@ -286,8 +301,10 @@ void tc__mv_stop(tc__model_handle *mv)
     mv->thread_count = 0;
     tc__free(mv->threads);
     tc__free(mv->instances);
+    tc__free(mv->busy);
     mv->threads = NULL;
     mv->instances = NULL;
+    mv->busy = NULL;
     if (mv->backend_state != NULL) {
         mv->backend->fini(mv->backend_state);
         mv->backend_state = NULL;
@@ -322,7 +339,8 @@ static tc_code enqueue(tc__model_handle *mv, tc__job *job, tc__error *err)
         else
             mv->head = job;
         mv->tail = job;
-        pthread_cond_signal(&mv->qcond);
+        /* Broadcast: the thread a signal would wake may be busy inline. */
+        pthread_cond_broadcast(&mv->qcond);
     }
     pthread_mutex_unlock(&mv->qlock);
     if (stopping)
@@ -378,4 +396,117 @@ out:
     tc__model_handle_release(mv);
     flight_done(core);
     return rc;
+}
+
+/* ---- inline execution ----------------------------------------------------------- */
+
+typedef struct inline_result {
+    tc__infer_response *response;
+    tc__error *err;
+} inline_result;
+
+static void inline_done(tc__infer_response *response, const tc__error *err, void *user_data)
+{
+    inline_result *res = user_data;
+    res->response = response;
+    if (err != NULL)
+        *res->err = *err;
+}
+
+static size_t input_bytes(const tc__infer_request *req)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < req->input_count; i++)
+        total += req->inputs[i].byte_size;
+    return total;
+}
+
+/* Claim an idle instance when nothing is queued; SIZE_MAX when none. */
+static size_t claim_idle_instance(tc__model_handle *mv)
+{
+    size_t claimed = SIZE_MAX;
+    pthread_mutex_lock(&mv->qlock);
+    if (!mv->stopping && mv->head == NULL) {
+        for (size_t i = 0; i < mv->thread_count && claimed == SIZE_MAX; i++) {
+            if (!mv->busy[i]) {
+                mv->busy[i] = true;
+                claimed = i;
+            }
+        }
+    }
+    pthread_mutex_unlock(&mv->qlock);
+    return claimed;
+}
+
+static void release_instance(tc__model_handle *mv, size_t instance)
+{
+    pthread_mutex_lock(&mv->qlock);
+    mv->busy[instance] = false;
+    if (mv->head != NULL)
+        pthread_cond_broadcast(&mv->qcond); /* its thread may have work waiting */
+    pthread_mutex_unlock(&mv->qlock);
+}
+
+tc_code tc__core_infer_inline(tc__core *core, const tc__infer_request *req,
+                              tc__infer_response **response, tc__error *err)
+{
+    *response = NULL;
+    if (input_bytes(req) > TC__CORE_INLINE_MAX_BYTES)
+        return TC_E_BUSY;
+    tc__error local;
+    tc__error_clear(&local);
+    tc__model_handle *mv = NULL;
+    if (tc__core_model_acquire(core, req->model_name, req->model_version, &mv, &local) != TC_OK)
+        return TC_E_BUSY; /* the async path reports the error */
+    const Inference__ModelConfig *cfg = mv->config;
+    bool decoupled = cfg->model_transaction_policy != NULL && cfg->model_transaction_policy->decoupled;
+    size_t instance = SIZE_MAX;
+    if (mv->cheap && !decoupled)
+        instance = claim_idle_instance(mv);
+    if (instance == SIZE_MAX) {
+        tc__model_handle_release(mv);
+        return TC_E_BUSY;
+    }
+    pthread_mutex_lock(&core->flight_lock);
+    bool accepting = core->accepting;
+    if (accepting)
+        core->inflight++;
+    pthread_mutex_unlock(&core->flight_lock);
+    if (!accepting) {
+        release_instance(mv, instance);
+        tc__model_handle_release(mv);
+        return TC_E_BUSY;
+    }
+    uint64_t start = tc__now_ns();
+    tc__job job;
+    memset(&job, 0, sizeof job);
+    inline_result res = {NULL, err};
+    tc__error_clear(err);
+    tc_code rc = tc__validate_request(cfg, mv->name, req, &job.batch_size, err);
+    if (rc != TC_OK) {
+        record_fail(mv, start);
+        release_instance(mv, instance);
+        tc__model_handle_release(mv);
+        flight_done(core);
+        return rc;
+    }
+    /* run_job consumes a heap job, one model reference and the flight count. */
+    tc__job *heap = tc__memdup(&job, sizeof job);
+    if (heap == NULL) {
+        release_instance(mv, instance);
+        tc__model_handle_release(mv);
+        flight_done(core);
+        return tc__error_set(err, TC_E_NOMEM, "out of memory");
+    }
+    heap->req = req;
+    heap->cb = inline_done;
+    heap->user_data = &res;
+    heap->start_ns = start;
+    heap->enqueue_ns = start;
+    tc__mv_ref(mv); /* consumed by run_job; ours keeps `mv` alive until released */
+    run_job(mv, (uint32_t)instance, heap);
+    release_instance(mv, instance);
+    tc__model_handle_release(mv);
+    *response = res.response;
+    return res.response != NULL ? TC_OK : (err->code != TC_OK ? err->code : TC_E_INTERNAL);
 }

@@ -68,11 +68,13 @@ struct tc__model_handle {
     tc__mv_state state; /* guarded by core->lock */
     char *reason;       /* guarded by core->lock */
 
-    pthread_mutex_t qlock; /* guards head, tail, stopping */
+    pthread_mutex_t qlock; /* guards head, tail, stopping, busy */
     pthread_cond_t qcond;
     tc__job *head;
     tc__job *tail;
     bool stopping;
+    bool *busy;         /* per instance: an execute() is running on it */
+    bool cheap;         /* backend->is_cheap(): small requests may run inline */
     pthread_t *threads; /* instance threads, one per instance */
     struct tc__instance *instances;
     size_t thread_count;

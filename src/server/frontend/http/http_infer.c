@@ -308,6 +308,15 @@ bool tc__http_infer_start(tc__http_req *r, tc__http_reply *reply)
     }
     r->accept_encoding = tc__http_pick_encoding(
         MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept-Encoding"));
+    /* Small requests to cheap models run right here: a hand-off to an
+     * instance thread and back would cost more than the execution. */
+    tc__infer_response *resp = NULL;
+    tc_code inline_rc = tc__core_infer_inline(r->srv->core, &r->infer, &resp, &err);
+    if (inline_rc != TC_E_BUSY) {
+        *reply = resp != NULL ? encode_response(resp, r->accept_encoding)
+                              : tc__http_reply_error(err.code, err.msg);
+        return false;
+    }
     pthread_mutex_lock(&r->lock);
     MHD_suspend_connection(r->conn);
     atomic_fetch_add(&r->srv->suspended, 1u);
