@@ -7,6 +7,7 @@
 
 #include "common/alloc.h"
 #include "proto/bytes.h"
+#include "proto/model_config.h"
 #include "proto/v2_pb.h"
 
 #define GOLDEN TC_TEST_DATA_DIR "/golden/grpc/"
@@ -1360,6 +1361,142 @@ static void test_repo_index_roundtrip(void **state)
     tc__buf_cleanup(&out);
 }
 
+
+/* ---- JSON bridges ----------------------------------------------------------------------- */
+
+static void test_stats_json(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    uint8_t *msg = golden("simple_grpc_infer_client/0002.ModelStatistics.response.mock.pb", &len);
+    tc__buf json = TC__BUF_INIT;
+    assert_int_equal(tc__pb_model_stats_to_json(msg, len, &json, NULL), TC_OK);
+    const char *want =
+        "{\"model_stats\":[{\"name\":\"simple\",\"version\":\"1\",\"last_inference\":0,"
+        "\"inference_count\":1,\"execution_count\":1,\"inference_stats\":{"
+        "\"success\":{\"count\":0,\"ns\":0},\"fail\":{\"count\":0,\"ns\":0},"
+        "\"queue\":{\"count\":0,\"ns\":0},\"compute_input\":{\"count\":0,\"ns\":0},"
+        "\"compute_infer\":{\"count\":0,\"ns\":0},\"compute_output\":{\"count\":0,\"ns\":0},"
+        "\"cache_hit\":{\"count\":0,\"ns\":0},\"cache_miss\":{\"count\":0,\"ns\":0}},"
+        "\"response_stats\":{},\"batch_stats\":[],\"memory_usage\":[]}]}";
+    assert_string_equal((const char *)json.data, want);
+    /* JSON -> message -> JSON keeps every counter. */
+    const char *full =
+        "{\"model_stats\":[{\"name\":\"m\",\"version\":\"2\",\"last_inference\":1700000000000,"
+        "\"inference_count\":18446744073709551615,\"execution_count\":3,\"inference_stats\":{"
+        "\"success\":{\"count\":1,\"ns\":2},\"fail\":{\"count\":3,\"ns\":4},"
+        "\"queue\":{\"count\":5,\"ns\":6},\"compute_input\":{\"count\":7,\"ns\":8},"
+        "\"compute_infer\":{\"count\":9,\"ns\":10},\"compute_output\":{\"count\":11,\"ns\":12},"
+        "\"cache_hit\":{\"count\":13,\"ns\":14},\"cache_miss\":{\"count\":15,\"ns\":16}},"
+        "\"response_stats\":{\"0\":{\"compute_infer\":{\"count\":1,\"ns\":1},"
+        "\"compute_output\":{\"count\":2,\"ns\":2},\"success\":{\"count\":3,\"ns\":3},"
+        "\"fail\":{\"count\":0,\"ns\":0},\"empty_response\":{\"count\":0,\"ns\":0},"
+        "\"cancel\":{\"count\":0,\"ns\":0}}},\"batch_stats\":[{\"batch_size\":1,"
+        "\"compute_input\":{\"count\":1,\"ns\":5},\"compute_infer\":{\"count\":1,\"ns\":6},"
+        "\"compute_output\":{\"count\":1,\"ns\":7}}],\"memory_usage\":[{\"type\":\"GPU\","
+        "\"id\":-1,\"byte_size\":1024}]}]}";
+    tc__buf pb = TC__BUF_INIT;
+    tc__error err;
+    tc__error_clear(&err);
+    if (tc__pb_model_stats_from_json(full, strlen(full), &pb, &err) != TC_OK)
+        fail_msg("%s", err.msg);
+    tc__buf_reset(&json);
+    assert_int_equal(tc__pb_model_stats_to_json(pb.data, pb.len, &json, NULL), TC_OK);
+    assert_string_equal((const char *)json.data, full);
+    tc__buf_cleanup(&pb);
+    tc__buf_cleanup(&json);
+    tc__free(msg);
+}
+
+static void test_trace_json(void **state)
+{
+    (void)state;
+    const char *resp = "{\"trace_level\":[\"TIMESTAMPS\",\"TENSORS\"],\"trace_rate\":\"1000\","
+                       "\"trace_count\":\"-1\",\"trace_mode\":\"triton\"}";
+    tc__buf pb = TC__BUF_INIT;
+    tc__buf json = TC__BUF_INIT;
+    assert_int_equal(tc__pb_trace_settings_from_json(resp, strlen(resp), &pb, NULL), TC_OK);
+    assert_int_equal(tc__pb_trace_settings_to_json(pb.data, pb.len, &json, NULL), TC_OK);
+    assert_string_equal((const char *)json.data, resp);
+    tc__buf_reset(&pb);
+    tc__buf_reset(&json);
+
+    const char *upd = "{\"trace_level\":[\"OFF\"],\"trace_rate\":\"5\",\"log_frequency\":null}";
+    assert_int_equal(tc__pb_trace_update_from_json(upd, strlen(upd), "simple", &pb, NULL), TC_OK);
+    ProtobufCMessage *pm = NULL;
+    assert_int_equal(
+        tc__pb_unpack(&inference__trace_setting_request__descriptor, pb.data, pb.len, &pm, NULL),
+        TC_OK);
+    const Inference__TraceSettingRequest *r = (const Inference__TraceSettingRequest *)pm;
+    assert_string_equal(r->model_name, "simple");
+    assert_int_equal(r->n_settings, 3);
+    tc__pb_backing_free(pm);
+    char *model = NULL;
+    assert_int_equal(tc__pb_trace_update_to_json(pb.data, pb.len, &model, &json, NULL), TC_OK);
+    assert_string_equal(model, "simple");
+    assert_string_equal((const char *)json.data, upd);
+    tc__free(model);
+    /* A number becomes its decimal text; objects are refused. */
+    tc__buf_reset(&pb);
+    tc__buf_reset(&json);
+    assert_int_equal(tc__pb_trace_update_from_json("{\"trace_count\":7}", 17, NULL, &pb, NULL),
+                     TC_OK);
+    assert_int_equal(tc__pb_trace_update_to_json(pb.data, pb.len, &model, &json, NULL), TC_OK);
+    assert_null(model);
+    assert_string_equal((const char *)json.data, "{\"trace_count\":\"7\"}");
+    tc__error err;
+    assert_int_equal(tc__pb_trace_update_from_json("{\"a\":{}}", 8, NULL, &pb, &err),
+                     TC_E_INVALID_ARG);
+    assert_int_equal(tc__pb_trace_update_from_json("[1]", 3, NULL, &pb, &err), TC_E_INVALID_ARG);
+    tc__buf_cleanup(&pb);
+    tc__buf_cleanup(&json);
+}
+
+static void test_log_json(void **state)
+{
+    (void)state;
+    const char *resp = "{\"log_file\":\"\",\"log_info\":true,\"log_warning\":true,"
+                       "\"log_error\":false,\"log_verbose_level\":2,\"log_format\":\"default\"}";
+    tc__buf pb = TC__BUF_INIT;
+    tc__buf json = TC__BUF_INIT;
+    assert_int_equal(tc__pb_log_settings_from_json(resp, strlen(resp), &pb, NULL), TC_OK);
+    assert_int_equal(tc__pb_log_settings_to_json(pb.data, pb.len, &json, NULL), TC_OK);
+    assert_string_equal((const char *)json.data, resp);
+    tc__buf_reset(&pb);
+    tc__buf_reset(&json);
+    const char *upd = "{\"log_info\":false,\"log_verbose_level\":1,\"log_file\":null}";
+    assert_int_equal(tc__pb_log_update_from_json(upd, strlen(upd), &pb, NULL), TC_OK);
+    assert_int_equal(tc__pb_log_update_to_json(pb.data, pb.len, &json, NULL), TC_OK);
+    assert_string_equal((const char *)json.data, "{\"log_info\":false,\"log_verbose_level\":1}");
+    tc__error err;
+    assert_int_equal(tc__pb_log_update_from_json("{\"log_verbose_level\":-1}", 24, &pb, &err),
+                     TC_E_INVALID_ARG);
+    assert_string_equal(err.msg, "expect int32 for 'log_verbose_level'");
+    assert_int_equal(tc__pb_log_update_from_json("{\"x\":[]}", 8, &pb, &err), TC_E_INVALID_ARG);
+    tc__buf_cleanup(&pb);
+    tc__buf_cleanup(&json);
+}
+
+static void test_model_config_json(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    uint8_t *msg = golden("simple_grpc_health_metadata/0007.ModelConfig.response.mock.pb", &len);
+    tc__buf json = TC__BUF_INIT;
+    assert_int_equal(tc__pb_model_config_to_json(msg, len, &json, NULL), TC_OK);
+    assert_non_null(strstr((const char *)json.data, "\"name\":\"simple\""));
+    Inference__ModelConfig *cfg = NULL;
+    assert_int_equal(tc__model_config_from_json((const char *)json.data, json.len, &cfg, NULL),
+                     TC_OK);
+    tc__buf pb = TC__BUF_INIT;
+    assert_int_equal(tc__pb_model_config_encode(cfg, &pb), TC_OK);
+    assert_int_equal(pb.len, len);
+    tc__model_config_free(cfg);
+    tc__buf_cleanup(&pb);
+    tc__buf_cleanup(&json);
+    tc__free(msg);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_golden_simple_infer),
     cmocka_unit_test(test_golden_string_infer),
@@ -1388,6 +1525,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_response_typed_contents),
     cmocka_unit_test(test_stream_response),
     cmocka_unit_test(test_repo_index_roundtrip),
+    cmocka_unit_test(test_stats_json),
+    cmocka_unit_test(test_trace_json),
+    cmocka_unit_test(test_log_json),
+    cmocka_unit_test(test_model_config_json),
 };
 
 TC_TEST_MAIN(tests)
