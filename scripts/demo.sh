@@ -1,38 +1,63 @@
 #!/bin/sh
 # The main job: start tritonc-server on the bundled repository (models/) on
-# free ports, run the example clients against it, print their results, then
-# stop the server. Usage: scripts/demo.sh BUILD_DIR
+# free ports, run the example clients against it and print their results,
+# then the model-control example against a server in explicit mode. Every
+# server is stopped on exit. Usage: scripts/demo.sh BUILD_DIR
 set -eu
 build=${1:-build/release}
 server="$build/src/server/tritonc-server"
-log=$(mktemp)
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$log"' EXIT INT TERM
+pids=""
+logs=""
+cleanup() {
+    for p in $pids; do kill "$p" 2>/dev/null || true; done
+    for p in $pids; do wait "$p" 2>/dev/null || true; done
+    for l in $logs; do rm -f "$l"; done
+}
+trap cleanup EXIT INT TERM
 
-"$server" --model-repository=models --http-port=0 --grpc-port=0 --metrics-port=0 >"$log" 2>&1 &
-pid=$!
-
-# Wait (bounded) for the server to print the port it bound.
-http=""
-i=0
-while [ $i -lt 100 ]; do
-    http=$(sed -n 's/^Started HTTPService at \(.*\)$/\1/p' "$log" | head -n 1)
-    [ -n "$http" ] && break
-    kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "tritonc-server exited early" >&2; exit 1; }
-    sleep 0.1
-    i=$((i + 1))
-done
-[ -n "$http" ] || { cat "$log"; echo "tritonc-server did not start" >&2; exit 1; }
-port=${http##*:}
-url="localhost:$port"
-echo "== tritonc-server on models/ (HTTP $url)"
+# start_server ARGS... : starts a server, waits (bounded) for its HTTP port,
+# and sets $url.
+start_server() {
+    log=$(mktemp)
+    logs="$logs $log"
+    "$server" --model-repository=models --http-port=0 --grpc-port=0 --metrics-port=0 "$@" >"$log" 2>&1 &
+    pid=$!
+    pids="$pids $pid"
+    http=""
+    i=0
+    while [ $i -lt 100 ]; do
+        http=$(sed -n 's/^Started HTTPService at \(.*\)$/\1/p' "$log" | head -n 1)
+        [ -n "$http" ] && break
+        kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "tritonc-server exited early" >&2; exit 1; }
+        sleep 0.1
+        i=$((i + 1))
+    done
+    [ -n "$http" ] || { cat "$log"; echo "tritonc-server did not start" >&2; exit 1; }
+    url="localhost:${http##*:}"
+}
 
 status=0
-for ex in simple_http_health_metadata simple_http_infer_client simple_http_string_infer_client \
-          simple_http_async_infer_client; do
-    echo "== $ex -u $url"
-    if ! "$build/examples/$ex" -u "$url"; then
-        echo "FAILED: $ex" >&2
+run() {
+    echo
+    echo "== $*"
+    if ! "$@"; then
+        echo "FAILED: $*" >&2
         status=1
     fi
+}
+
+start_server
+echo "== tritonc-server serving models/ (HTTP $url)"
+for ex in simple_http_health_metadata simple_http_infer_client simple_http_string_infer_client \
+          simple_http_async_infer_client; do
+    run "$build/examples/$ex" -u "$url"
 done
+
+start_server --model-control-mode=explicit
+echo
+echo "== tritonc-server in explicit model-control mode (HTTP $url)"
+run "$build/examples/simple_http_model_control" -u "$url"
+
+echo
+if [ $status -eq 0 ]; then echo "demo: every example passed"; else echo "demo: some examples FAILED" >&2; fi
 exit $status
