@@ -94,6 +94,21 @@ tc_code tc__core_infer_async(tc__core *core, const tc__infer_request *req, tc__i
                              void *user_data, tc__error *err);
 void tc__core_response_free(tc__infer_response *resp);
 
+/* Streaming and decoupled inference (gRPC ModelStreamInfer). `cb` runs once
+ * per response on a model instance thread: for a non-decoupled model exactly
+ * once with `final` true; for a decoupled model 0..n times with `final` false
+ * and then exactly once more with `final` true (`response` NULL when the model
+ * ended without a final payload). On an inference error: once with `response`
+ * NULL, `err` set and `final` true. The callee owns each response
+ * (tc__core_response_free). Responses of one request arrive in order; the
+ * core never runs two callbacks of one request at once.
+ * Same submission contract as tc__core_infer_async: on error nothing was
+ * queued and `cb` never runs. Decoupled and non-decoupled models both work. */
+typedef void (*tc__infer_stream_cb)(tc__infer_response *response, const tc__error *err,
+                                    bool final, void *user_data);
+tc_code tc__core_infer_stream(tc__core *core, const tc__infer_request *req,
+                              tc__infer_stream_cb cb, void *user_data, tc__error *err);
+
 /* Largest request (input bytes) tc__core_infer_inline runs on the caller's thread. */
 #define TC__CORE_INLINE_MAX_BYTES (64u * 1024u)
 
