@@ -1497,6 +1497,56 @@ static void test_model_config_json(void **state)
     tc__free(msg);
 }
 
+
+/* Fail each allocation in turn: every path must fail cleanly (ASan checks
+ * for leaks) and the run eventually succeeds. */
+static void test_fail_alloc(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    uint8_t *msg = golden("simple_grpc_shm_client/0005.ModelInfer.request.pb", &len);
+    bool done = false;
+    for (unsigned long n = 1; !done && n < 10000; n++) {
+        tc__infer_request req;
+        void *backing = NULL;
+        tc__buf out = TC__BUF_INIT;
+        tc__alloc_fail_after(n);
+        tc_code rc = tc__pb_infer_request_decode(msg, len, &req, &backing, NULL);
+        if (rc == TC_OK) {
+            rc = tc__pb_infer_request_encode(&req, &out, NULL);
+            tc__infer_request_cleanup(&req);
+            tc__pb_backing_free(backing);
+        }
+        tc__alloc_fail_after(0);
+        assert_true(rc == TC_OK || rc == TC_E_NOMEM || rc == TC_E_PROTOCOL);
+        done = rc == TC_OK;
+        tc__buf_cleanup(&out);
+    }
+    assert_true(done);
+    tc__free(msg);
+    const char *stats = "{\"model_stats\":[{\"name\":\"m\",\"batch_stats\":[{\"batch_size\":1}]}]}";
+    const char *log = "{\"log_info\":true,\"log_format\":\"default\"}";
+    const char *trace = "{\"trace_level\":[\"OFF\"],\"trace_rate\":\"1\"}";
+    done = false;
+    for (unsigned long n = 1; !done && n < 10000; n++) {
+        tc__buf pb = TC__BUF_INIT;
+        tc__buf json = TC__BUF_INIT;
+        tc__alloc_fail_after(n);
+        tc_code rc = tc__pb_model_stats_from_json(stats, strlen(stats), &pb, NULL);
+        if (rc == TC_OK)
+            rc = tc__pb_model_stats_to_json(pb.data, pb.len, &json, NULL);
+        if (rc == TC_OK)
+            rc = tc__pb_log_update_from_json(log, strlen(log), &pb, NULL);
+        if (rc == TC_OK)
+            rc = tc__pb_trace_update_from_json(trace, strlen(trace), "m", &pb, NULL);
+        tc__alloc_fail_after(0);
+        done = rc == TC_OK;
+        tc__buf_cleanup(&pb);
+        tc__buf_cleanup(&json);
+    }
+    assert_true(done);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_golden_simple_infer),
     cmocka_unit_test(test_golden_string_infer),
@@ -1529,6 +1579,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_trace_json),
     cmocka_unit_test(test_log_json),
     cmocka_unit_test(test_model_config_json),
+    cmocka_unit_test(test_fail_alloc),
 };
 
 TC_TEST_MAIN(tests)
