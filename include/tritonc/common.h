@@ -86,8 +86,9 @@ TC_API const char *tc_library_version(void);
 
 /** Ownership choice for caller buffers handed to the library. */
 typedef enum tc_ownership {
-    TC_BORROW = 0, /**< the library keeps the pointer; the caller keeps it valid (doc says until when) */
-    TC_COPY = 1    /**< the library copies the bytes during the call */
+    TC_BORROW =
+        0, /**< the library keeps the pointer; the caller keeps it valid (doc says until when) */
+    TC_COPY = 1 /**< the library copies the bytes during the call */
 } tc_ownership;
 
 #ifdef __cplusplus

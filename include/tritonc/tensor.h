@@ -33,11 +33,14 @@ typedef enum tc_dtype {
     TC_DTYPE_BF16 = 14
 } tc_dtype;
 
-/** Protocol name of a datatype ("FP32", "BYTES"), or NULL for an invalid one. Thread-safe. @since 0.1.0 */
+/** Protocol name of a datatype ("FP32", "BYTES"), or NULL for an invalid one. Thread-safe. @since
+ * 0.1.0 */
 TC_API const char *tc_dtype_name(tc_dtype dtype);
-/** Datatype of a protocol name (case-sensitive); TC_DTYPE_INVALID when unknown. Thread-safe. @since 0.1.0 */
+/** Datatype of a protocol name (case-sensitive); TC_DTYPE_INVALID when unknown. Thread-safe. @since
+ * 0.1.0 */
 TC_API tc_dtype tc_dtype_from_name(const char *name);
-/** Element size in bytes; 0 for BYTES (variable) and for invalid types. Thread-safe. @since 0.1.0 */
+/** Element size in bytes; 0 for BYTES (variable) and for invalid types. Thread-safe. @since 0.1.0
+ */
 TC_API size_t tc_dtype_size(tc_dtype dtype);
 
 #ifdef __cplusplus

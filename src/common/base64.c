@@ -1,7 +1,6 @@
 #include "base64.h"
 
-static const char k_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char k_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 tc_code tc__base64_encode(const uint8_t *data, size_t len, tc__buf *out)
 {

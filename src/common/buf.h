@@ -3,8 +3,8 @@
 #ifndef TC_SRC_COMMON_BUF_H
 #define TC_SRC_COMMON_BUF_H
 
-#include <stdint.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <tritonc/common.h>
 
@@ -14,7 +14,10 @@ typedef struct tc__buf {
     size_t cap;
 } tc__buf;
 
-#define TC__BUF_INIT {NULL, 0, 0}
+#define TC__BUF_INIT                                                                               \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Make room for `extra` more bytes (plus the NUL). TC_E_NOMEM on failure. */
 tc_code tc__buf_reserve(tc__buf *b, size_t extra);

@@ -7,13 +7,13 @@ static const struct {
     const char *name;
     size_t size;
 } k_dtypes[] = {
-    [TC_DTYPE_INVALID] = {NULL, 0}, [TC_DTYPE_BOOL] = {"BOOL", 1},
-    [TC_DTYPE_UINT8] = {"UINT8", 1},  [TC_DTYPE_UINT16] = {"UINT16", 2},
+    [TC_DTYPE_INVALID] = {NULL, 0},    [TC_DTYPE_BOOL] = {"BOOL", 1},
+    [TC_DTYPE_UINT8] = {"UINT8", 1},   [TC_DTYPE_UINT16] = {"UINT16", 2},
     [TC_DTYPE_UINT32] = {"UINT32", 4}, [TC_DTYPE_UINT64] = {"UINT64", 8},
-    [TC_DTYPE_INT8] = {"INT8", 1},    [TC_DTYPE_INT16] = {"INT16", 2},
-    [TC_DTYPE_INT32] = {"INT32", 4},  [TC_DTYPE_INT64] = {"INT64", 8},
-    [TC_DTYPE_FP16] = {"FP16", 2},    [TC_DTYPE_FP32] = {"FP32", 4},
-    [TC_DTYPE_FP64] = {"FP64", 8},    [TC_DTYPE_BYTES] = {"BYTES", 0},
+    [TC_DTYPE_INT8] = {"INT8", 1},     [TC_DTYPE_INT16] = {"INT16", 2},
+    [TC_DTYPE_INT32] = {"INT32", 4},   [TC_DTYPE_INT64] = {"INT64", 8},
+    [TC_DTYPE_FP16] = {"FP16", 2},     [TC_DTYPE_FP32] = {"FP32", 4},
+    [TC_DTYPE_FP64] = {"FP64", 8},     [TC_DTYPE_BYTES] = {"BYTES", 0},
     [TC_DTYPE_BF16] = {"BF16", 2},
 };
 

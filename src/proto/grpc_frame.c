@@ -13,10 +13,14 @@
 const char *tc__grpc_encoding_name(tc__grpc_encoding enc)
 {
     switch (enc) {
-    case TC__GRPC_ENC_IDENTITY: return "identity";
-    case TC__GRPC_ENC_DEFLATE: return "deflate";
-    case TC__GRPC_ENC_GZIP: return "gzip";
-    default: return NULL;
+    case TC__GRPC_ENC_IDENTITY:
+        return "identity";
+    case TC__GRPC_ENC_DEFLATE:
+        return "deflate";
+    case TC__GRPC_ENC_GZIP:
+        return "gzip";
+    default:
+        return NULL;
     }
 }
 
@@ -298,8 +302,7 @@ struct tc__grpc_reader {
     tc__error error; /* the sticky failure */
 };
 
-tc_code tc__grpc_reader_new(tc__grpc_reader **out, size_t max_message_size,
-                            tc__grpc_encoding enc)
+tc_code tc__grpc_reader_new(tc__grpc_reader **out, size_t max_message_size, tc__grpc_encoding enc)
 {
     if (out == NULL)
         return TC_E_INVALID_ARG;
@@ -342,8 +345,8 @@ static tc_code reader_fail(tc__grpc_reader *r, tc__error *err)
 static tc_code reader_prefix_done(tc__grpc_reader *r, tc__error *err)
 {
     uint8_t flag = r->prefix[0];
-    r->want = (size_t)r->prefix[1] << 24 | (size_t)r->prefix[2] << 16 |
-              (size_t)r->prefix[3] << 8 | (size_t)r->prefix[4];
+    r->want = (size_t)r->prefix[1] << 24 | (size_t)r->prefix[2] << 16 | (size_t)r->prefix[3] << 8 |
+              (size_t)r->prefix[4];
     r->prefix_len = 0;
     if (flag > 1) {
         tc__error_set(&r->error, TC_E_PROTOCOL, "grpc: invalid compressed flag %u", flag);
@@ -361,8 +364,7 @@ static tc_code reader_prefix_done(tc__grpc_reader *r, tc__error *err)
     }
     if (r->want > r->max_size) {
         tc__error_set(&r->error, TC_E_INVALID_ARG,
-                      "grpc: received message larger than max (%zu vs. %zu)", r->want,
-                      r->max_size);
+                      "grpc: received message larger than max (%zu vs. %zu)", r->want, r->max_size);
         return reader_fail(r, err);
     }
     r->payload.len = 0;
@@ -420,8 +422,8 @@ tc_code tc__grpc_reader_feed(tc__grpc_reader *r, const uint8_t *data, size_t len
     return rc;
 }
 
-tc_code tc__grpc_reader_next(tc__grpc_reader *r, const uint8_t **msg, size_t *len,
-                             bool *compressed, tc__error *err)
+tc_code tc__grpc_reader_next(tc__grpc_reader *r, const uint8_t **msg, size_t *len, bool *compressed,
+                             tc__error *err)
 {
     if (r == NULL || msg == NULL || len == NULL)
         return tc__error_set(err, TC_E_INVALID_ARG, "invalid argument");
@@ -486,13 +488,26 @@ tc_code tc__grpc_timeout_parse(const char *s, size_t len, uint64_t *timeout_us)
     }
     /* At most 99999999 of any unit: no product below can overflow. */
     switch (s[len - 1]) {
-    case 'H': *timeout_us = v * 3600u * 1000000u; break;
-    case 'M': *timeout_us = v * 60u * 1000000u; break;
-    case 'S': *timeout_us = v * 1000000u; break;
-    case 'm': *timeout_us = v * 1000u; break;
-    case 'u': *timeout_us = v; break;
-    case 'n': *timeout_us = (v + 999u) / 1000u; break;
-    default: return TC_E_INVALID_ARG;
+    case 'H':
+        *timeout_us = v * 3600u * 1000000u;
+        break;
+    case 'M':
+        *timeout_us = v * 60u * 1000000u;
+        break;
+    case 'S':
+        *timeout_us = v * 1000000u;
+        break;
+    case 'm':
+        *timeout_us = v * 1000u;
+        break;
+    case 'u':
+        *timeout_us = v;
+        break;
+    case 'n':
+        *timeout_us = (v + 999u) / 1000u;
+        break;
+    default:
+        return TC_E_INVALID_ARG;
     }
     return TC_OK;
 }
@@ -502,8 +517,7 @@ void tc__grpc_timeout_format(uint64_t timeout_us, char out[TC__GRPC_TIMEOUT_MAX]
     static const struct {
         char unit;
         uint64_t us;
-    } units[] = {{'u', 1},           {'m', 1000},           {'S', 1000000},
-                 {'M', 60000000ull}, {'H', 3600000000ull}};
+    } units[] = {{'u', 1}, {'m', 1000}, {'S', 1000000}, {'M', 60000000ull}, {'H', 3600000000ull}};
     const uint64_t max_digits = 99999999u;
     uint64_t v = max_digits;
     char unit = 'H';
@@ -570,8 +584,7 @@ tc_code tc__grpc_message_decode(const char *s, size_t len, tc__buf *out)
         return TC_E_NOMEM;
     for (size_t i = 0; i < len; i++) {
         uint8_t c = (uint8_t)s[i];
-        if (c == '%' && i + 2 < len && hex_value(s[i + 1]) >= 0 &&
-            hex_value(s[i + 2]) >= 0) {
+        if (c == '%' && i + 2 < len && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
             c = (uint8_t)(hex_value(s[i + 1]) << 4 | hex_value(s[i + 2]));
             i += 2;
         }
@@ -599,12 +612,23 @@ tc_code tc__grpc_status_parse(const char *s, size_t len, int *status)
 
 const char *tc__grpc_status_name(int status)
 {
-    static const char *const names[] = {
-        "OK",           "CANCELLED",         "UNKNOWN",         "INVALID_ARGUMENT",
-        "DEADLINE_EXCEEDED", "NOT_FOUND",    "ALREADY_EXISTS",  "PERMISSION_DENIED",
-        "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-        "UNIMPLEMENTED", "INTERNAL",         "UNAVAILABLE",     "DATA_LOSS",
-        "UNAUTHENTICATED"};
+    static const char *const names[] = {"OK",
+                                        "CANCELLED",
+                                        "UNKNOWN",
+                                        "INVALID_ARGUMENT",
+                                        "DEADLINE_EXCEEDED",
+                                        "NOT_FOUND",
+                                        "ALREADY_EXISTS",
+                                        "PERMISSION_DENIED",
+                                        "RESOURCE_EXHAUSTED",
+                                        "FAILED_PRECONDITION",
+                                        "ABORTED",
+                                        "OUT_OF_RANGE",
+                                        "UNIMPLEMENTED",
+                                        "INTERNAL",
+                                        "UNAVAILABLE",
+                                        "DATA_LOSS",
+                                        "UNAUTHENTICATED"};
     if (status < 0 || (size_t)status >= sizeof names / sizeof names[0])
         return "UNKNOWN";
     return names[status];

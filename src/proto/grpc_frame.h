@@ -20,10 +20,10 @@
  * section 8, what Triton and tritonclient use). */
 #define TC__GRPC_DEFAULT_MAX_MESSAGE ((size_t)INT32_MAX)
 /* gRPC status numbers used directly by the transports. */
-#define TC__GRPC_STATUS_OK 0
-#define TC__GRPC_STATUS_INTERNAL 13
+#define TC__GRPC_STATUS_OK                 0
+#define TC__GRPC_STATUS_INTERNAL           13
 #define TC__GRPC_STATUS_RESOURCE_EXHAUSTED 8
-#define TC__GRPC_STATUS_UNIMPLEMENTED 12
+#define TC__GRPC_STATUS_UNIMPLEMENTED      12
 
 /* ---- encodings ------------------------------------------------------------ */
 
@@ -37,7 +37,7 @@ typedef enum tc__grpc_encoding {
 /* Bit of an encoding in an accept mask. */
 #define TC__GRPC_ENC_BIT(e) (1u << (unsigned)(e))
 #define TC__GRPC_ENC_ALL                                                                           \
-    (TC__GRPC_ENC_BIT(TC__GRPC_ENC_IDENTITY) | TC__GRPC_ENC_BIT(TC__GRPC_ENC_DEFLATE) |           \
+    (TC__GRPC_ENC_BIT(TC__GRPC_ENC_IDENTITY) | TC__GRPC_ENC_BIT(TC__GRPC_ENC_DEFLATE) |            \
      TC__GRPC_ENC_BIT(TC__GRPC_ENC_GZIP))
 
 /* "identity", "deflate", "gzip"; NULL for TC__GRPC_ENC_UNKNOWN. */
@@ -87,8 +87,7 @@ typedef struct tc__grpc_reader tc__grpc_reader;
 /* `max_message_size` bounds both the length prefix and the decompressed size
  * (0 = TC__GRPC_DEFAULT_MAX_MESSAGE). `enc` is the stream's grpc-encoding
  * (compressed messages need one other than identity). TC_E_NOMEM. */
-tc_code tc__grpc_reader_new(tc__grpc_reader **out, size_t max_message_size,
-                            tc__grpc_encoding enc);
+tc_code tc__grpc_reader_new(tc__grpc_reader **out, size_t max_message_size, tc__grpc_encoding enc);
 void tc__grpc_reader_free(tc__grpc_reader *r);
 /* Change the encoding (once response headers arrive). */
 void tc__grpc_reader_set_encoding(tc__grpc_reader *r, tc__grpc_encoding enc);
@@ -109,8 +108,8 @@ tc_code tc__grpc_reader_feed(tc__grpc_reader *r, const uint8_t *data, size_t len
  * feed/next/free call; decompressed when it was compressed; *compressed tells
  * whether it was, may be NULL), TC_E_NOT_FOUND when none is complete yet,
  * or a decompression error (see tc__grpc_decompress), which is sticky. */
-tc_code tc__grpc_reader_next(tc__grpc_reader *r, const uint8_t **msg, size_t *len,
-                             bool *compressed, tc__error *err);
+tc_code tc__grpc_reader_next(tc__grpc_reader *r, const uint8_t **msg, size_t *len, bool *compressed,
+                             tc__error *err);
 
 /* The stream ended (END_STREAM or RST_STREAM): TC_OK when no partial message
  * is buffered, else TC_E_PROTOCOL ("stream ended mid-message"). */

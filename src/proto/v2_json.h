@@ -25,7 +25,7 @@ typedef struct tc__json_limits {
     const char *model_name;
 } tc__json_limits;
 
-#define TC__JSON_DEFAULT_MAX_DEPTH 100
+#define TC__JSON_DEFAULT_MAX_DEPTH      100
 #define TC__JSON_DEFAULT_MAX_INPUT_SIZE ((size_t)1 << 26)
 
 /* Server side. Decode an infer request body (already decompressed).
@@ -37,9 +37,9 @@ typedef struct tc__json_limits {
  * `header_len` 0 is the raw binary form (HTTP.md 6.5): decode then yields
  * one input named "raw_input" with dtype TC_DTYPE_INVALID, no shape and
  * `data` = the whole body; the caller fills in the model's only input.
- * Binary inputs get no size-versus-shape check here (the core does that). On failure `err` holds the code
- * (TC_E_INVALID_ARG for malformed or inconsistent input) and a message
- * worded as Triton words it; `req` is left cleaned up. */
+ * Binary inputs get no size-versus-shape check here (the core does that). On failure `err` holds
+ * the code (TC_E_INVALID_ARG for malformed or inconsistent input) and a message worded as Triton
+ * words it; `req` is left cleaned up. */
 tc_code tc__v2_http_request_decode(const uint8_t *body, size_t body_len, size_t header_len,
                                    const tc__json_limits *limits, tc__infer_request *req,
                                    tc__error *err);
@@ -53,8 +53,7 @@ tc_code tc__v2_http_request_encode(const tc__infer_request *req, tc__buf *json, 
 /* Server side. Append the JSON header of `resp` to `json`. Outputs with
  * `binary` set get parameters.binary_data_size; outputs in shared memory
  * carry only name, datatype and shape; others carry JSON `data`. */
-tc_code tc__v2_http_response_encode(const tc__infer_response *resp, tc__buf *json,
-                                    tc__error *err);
+tc_code tc__v2_http_response_encode(const tc__infer_response *resp, tc__buf *json, tc__error *err);
 
 /* Client side. Decode an infer response body. Binary outputs point into
  * `body`, which must outlive `resp`. */

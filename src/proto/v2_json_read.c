@@ -68,8 +68,8 @@ json_object *tc__jr_parse(const char *text, size_t len, size_t depth, const char
     }
     size_t bad = find_int_overflow(text, len);
     if (bad != SIZE_MAX) {
-        tc__error_set(err, TC_E_INVALID_ARG,
-                      "failed to parse the %s: integer out of range at %zu", what, bad);
+        tc__error_set(err, TC_E_INVALID_ARG, "failed to parse the %s: integer out of range at %zu",
+                      what, bad);
         return NULL;
     }
     struct json_tokener *tok = json_tokener_new_ex((int)depth);
@@ -84,8 +84,7 @@ json_object *tc__jr_parse(const char *text, size_t len, size_t depth, const char
     if (root == NULL || jerr != json_tokener_success) {
         const char *why = jerr == json_tokener_continue ? "unexpected end of input"
                                                         : json_tokener_error_desc(jerr);
-        tc__error_set(err, TC_E_INVALID_ARG, "failed to parse the %s: %s at %zu", what, why,
-                      end);
+        tc__error_set(err, TC_E_INVALID_ARG, "failed to parse the %s: %s at %zu", what, why, end);
         json_object_put(root);
         return NULL;
     }
@@ -163,8 +162,10 @@ tc_code tc__jr_param(tc__params *p, const char *key, json_object *v)
     int64_t i64;
     uint64_t u64;
     switch (json_object_get_type(v)) {
-    case json_type_boolean: return tc__params_add_bool(p, key, json_object_get_boolean(v));
-    case json_type_double: return tc__params_add_double(p, key, json_object_get_double(v));
+    case json_type_boolean:
+        return tc__params_add_bool(p, key, json_object_get_boolean(v));
+    case json_type_double:
+        return tc__params_add_double(p, key, json_object_get_double(v));
     case json_type_int:
         if (tc__jr_i64(v, &i64))
             return tc__params_add_int64(p, key, i64);
@@ -177,7 +178,8 @@ tc_code tc__jr_param(tc__params *p, const char *key, json_object *v)
             return TC_E_INVALID_ARG;
         return tc__params_add_string(p, key, s);
     }
-    default: return TC_E_INVALID_ARG;
+    default:
+        return TC_E_INVALID_ARG;
     }
 }
 

@@ -86,8 +86,7 @@ static tc_code decode_input_param(req_ctx *c, tc__tensor *t, input_params *ip, c
     return TC_OK;
 }
 
-static tc_code decode_input_params(req_ctx *c, tc__tensor *t, json_object *params,
-                                   input_params *ip)
+static tc_code decode_input_params(req_ctx *c, tc__tensor *t, json_object *params, input_params *ip)
 {
     if (params == NULL)
         return TC_OK;
@@ -109,10 +108,11 @@ static tc_code take_binary(req_ctx *c, tc__tensor *t, uint64_t size)
 {
     size_t left = c->body_len - c->pos;
     if (size > left)
-        return tc__error_set(c->err, TC_E_INVALID_ARG,
-                             "unexpected size for input '%s', expecting %llu additional bytes%s%s%s",
-                             t->name, (unsigned long long)(size - left), model_suffix_fmt(c),
-                             c->model_name ? c->model_name : "", c->model_name ? "'" : "");
+        return tc__error_set(
+            c->err, TC_E_INVALID_ARG,
+            "unexpected size for input '%s', expecting %llu additional bytes%s%s%s", t->name,
+            (unsigned long long)(size - left), model_suffix_fmt(c),
+            c->model_name ? c->model_name : "", c->model_name ? "'" : "");
     t->binary = true;
     t->data = c->body + c->pos;
     t->byte_size = (size_t)size;
@@ -124,8 +124,8 @@ static tc_code decode_input_header(req_ctx *c, json_object *o, tc__tensor *t)
 {
     if (!json_object_is_type(o, json_type_object))
         return unable(c->err, "inputs");
-    tc_code rc = member_rc(tc__jr_strdup(json_object_object_get(o, "name"), &t->name), c->err,
-                           "name");
+    tc_code rc =
+        member_rc(tc__jr_strdup(json_object_object_get(o, "name"), &t->name), c->err, "name");
     if (rc != TC_OK)
         return rc;
     json_object *dt = json_object_object_get(o, "datatype");
@@ -212,8 +212,7 @@ static tc_code decode_output_param(tc__requested_output *out, const char *key, j
     if (key_is(key, "shared_memory_region"))
         return member_rc(tc__jr_strdup(v, &out->shm.region), err, "shared_memory_region");
     if (key_is(key, "shared_memory_byte_size"))
-        return tc__jr_u64(v, &out->shm.byte_size) ? TC_OK
-                                                   : unable(err, "shared_memory_byte_size");
+        return tc__jr_u64(v, &out->shm.byte_size) ? TC_OK : unable(err, "shared_memory_byte_size");
     if (key_is(key, "shared_memory_offset"))
         return tc__jr_u64(v, &out->shm.offset) ? TC_OK : unable(err, "shared_memory_offset");
     tc_code rc = tc__jr_param(&out->params, key, v);
@@ -232,8 +231,8 @@ static tc_code decode_output(json_object *o, tc__requested_output *out, tc__erro
     out->binary = -1;
     if (!json_object_is_type(o, json_type_object))
         return unable(err, "outputs");
-    tc_code rc = member_rc(tc__jr_strdup(json_object_object_get(o, "name"), &out->name), err,
-                           "name");
+    tc_code rc =
+        member_rc(tc__jr_strdup(json_object_object_get(o, "name"), &out->name), err, "name");
     if (rc != TC_OK)
         return rc;
     json_object *params = json_object_object_get(o, "parameters");
@@ -338,8 +337,8 @@ static tc_code decode_request_param(const char *key, json_object *v, tc__infer_r
     if (rc == TC_E_NOMEM)
         return nomem(err);
     if (rc != TC_OK)
-        return tc__error_set(err, rc,
-                             "parameter '%s' should be either 'int', 'bool', or 'string'.", key);
+        return tc__error_set(err, rc, "parameter '%s' should be either 'int', 'bool', or 'string'.",
+                             key);
     return TC_OK;
 }
 
@@ -429,8 +428,8 @@ tc_code tc__v2_http_request_decode(const uint8_t *body, size_t body_len, size_t 
     size_t json_len = header_len == TC__NO_HEADER_LENGTH ? body_len : header_len;
     if (json_len > body_len) {
         rc = tc__error_set(err, TC_E_INVALID_ARG,
-                           "inference header size should be in range (0, %zu], got: %zu",
-                           body_len, header_len);
+                           "inference header size should be in range (0, %zu], got: %zu", body_len,
+                           header_len);
         goto out;
     }
     if (json_len == 0 && header_len == 0) {
@@ -447,8 +446,7 @@ tc_code tc__v2_http_request_decode(const uint8_t *body, size_t body_len, size_t 
     /* Room for root object, inputs array and input object above `data`, plus
      * one because json-c counts its limit inclusively; walk_data enforces
      * max_depth on `data` exactly. */
-    root = tc__jr_parse((const char *)body, json_len, c.max_depth + 4,
-                        "request JSON buffer", err);
+    root = tc__jr_parse((const char *)body, json_len, c.max_depth + 4, "request JSON buffer", err);
     if (root == NULL) {
         rc = err->code;
         goto out;
@@ -567,8 +565,7 @@ static tc_code encode_input(const tc__tensor *t, tc__buf *b, tc__error *err)
     if (rc == TC_OK && json_data) {
         rc = TC__JW_LIT(b, ",\"data\":");
         if (rc == TC_OK)
-            rc = tc__jw_tensor_data(b, t->dtype, t->data, t->byte_size, TC__JW_ASCII, t->name,
-                                    err);
+            rc = tc__jw_tensor_data(b, t->dtype, t->data, t->byte_size, TC__JW_ASCII, t->name, err);
         if (rc != TC_OK)
             return rc == TC_E_NOMEM ? nomem(err) : rc;
     }
@@ -584,8 +581,7 @@ static tc_code encode_output(const tc__requested_output *o, tc__buf *b)
     tc_code rc = TC__JW_LIT(b, "{\"name\":");
     if (rc == TC_OK)
         rc = tc__jw_cstr(b, o->name);
-    bool any = o->class_count > 0 || o->binary >= 0 || o->shm.region != NULL ||
-               o->params.count > 0;
+    bool any = o->class_count > 0 || o->binary >= 0 || o->shm.region != NULL || o->params.count > 0;
     if (rc != TC_OK || !any)
         return rc == TC_OK ? tc__buf_append(b, "}", 1) : rc;
     bool first = true;

@@ -79,8 +79,7 @@ static tc_code encode_params(const tc__params *p, tc__buf *b)
     return rc;
 }
 
-tc_code tc__v2_http_response_encode(const tc__infer_response *resp, tc__buf *json,
-                                    tc__error *err)
+tc_code tc__v2_http_response_encode(const tc__infer_response *resp, tc__buf *json, tc__error *err)
 {
     if (resp == NULL || json == NULL)
         return tc__error_set(err, TC_E_INVALID_ARG, "invalid argument");
@@ -142,8 +141,8 @@ static tc_code bad_response(tc__error *err, const char *what)
     return tc__error_set(err, TC_E_PROTOCOL, "invalid inference response: bad '%s'", what);
 }
 
-static tc_code decode_output_params(resp_ctx *c, json_object *params, tc__tensor *t,
-                                    bool *has_size, uint64_t *size)
+static tc_code decode_output_params(resp_ctx *c, json_object *params, tc__tensor *t, bool *has_size,
+                                    uint64_t *size)
 {
     if (!json_object_is_type(params, json_type_object))
         return bad_response(c->err, "parameters");
@@ -208,8 +207,7 @@ static tc_code decode_output(resp_ctx *c, json_object *o, tc__tensor *t)
     return rc == TC_E_INVALID_ARG ? TC_E_PROTOCOL : rc;
 }
 
-static tc_code decode_response_params(json_object *params, tc__infer_response *resp,
-                                      tc__error *err)
+static tc_code decode_response_params(json_object *params, tc__infer_response *resp, tc__error *err)
 {
     if (params == NULL)
         return TC_OK;

@@ -20,21 +20,33 @@ tc_code tc__jw_raw(tc__buf *b, const char *text, size_t len)
 static const char *short_escape(unsigned char c)
 {
     switch (c) {
-    case '"': return "\\\"";
-    case '\\': return "\\\\";
-    case '\b': return "\\b";
-    case '\t': return "\\t";
-    case '\n': return "\\n";
-    case '\f': return "\\f";
-    case '\r': return "\\r";
-    default: return NULL;
+    case '"':
+        return "\\\"";
+    case '\\':
+        return "\\\\";
+    case '\b':
+        return "\\b";
+    case '\t':
+        return "\\t";
+    case '\n':
+        return "\\n";
+    case '\f':
+        return "\\f";
+    case '\r':
+        return "\\r";
+    default:
+        return NULL;
     }
 }
 
 static tc_code put_u_escape(tc__buf *b, uint32_t cp)
 {
-    char e[6] = {'\\', 'u', k_hex[(cp >> 12) & 0xF], k_hex[(cp >> 8) & 0xF],
-                 k_hex[(cp >> 4) & 0xF], k_hex[cp & 0xF]};
+    char e[6] = {'\\',
+                 'u',
+                 k_hex[(cp >> 12) & 0xF],
+                 k_hex[(cp >> 8) & 0xF],
+                 k_hex[(cp >> 4) & 0xF],
+                 k_hex[cp & 0xF]};
     return tc__buf_append(b, e, sizeof e);
 }
 
@@ -266,11 +278,16 @@ tc_code tc__jw_shape(tc__buf *b, const int64_t *shape, size_t ndim)
 tc_code tc__jw_param_value(tc__buf *b, const tc__param *p)
 {
     switch (p->type) {
-    case TC__PARAM_BOOL: return p->v.b ? TC__JW_LIT(b, "true") : TC__JW_LIT(b, "false");
-    case TC__PARAM_INT64: return tc__jw_i64(b, p->v.i64);
-    case TC__PARAM_UINT64: return tc__jw_u64(b, p->v.u64);
-    case TC__PARAM_DOUBLE: return tc__jw_double(b, p->v.d);
-    case TC__PARAM_STRING: return tc__jw_cstr(b, p->v.s);
+    case TC__PARAM_BOOL:
+        return p->v.b ? TC__JW_LIT(b, "true") : TC__JW_LIT(b, "false");
+    case TC__PARAM_INT64:
+        return tc__jw_i64(b, p->v.i64);
+    case TC__PARAM_UINT64:
+        return tc__jw_u64(b, p->v.u64);
+    case TC__PARAM_DOUBLE:
+        return tc__jw_double(b, p->v.d);
+    case TC__PARAM_STRING:
+        return tc__jw_cstr(b, p->v.s);
     }
     return TC_E_INVALID_ARG;
 }
@@ -287,15 +304,24 @@ static uint64_t load_le(const uint8_t *p, size_t size)
 static tc_code put_element(tc__buf *b, tc_dtype dtype, const uint8_t *p)
 {
     switch (dtype) {
-    case TC_DTYPE_BOOL: return p[0] ? TC__JW_LIT(b, "true") : TC__JW_LIT(b, "false");
-    case TC_DTYPE_UINT8: return tc__jw_u64(b, p[0]);
-    case TC_DTYPE_UINT16: return tc__jw_u64(b, load_le(p, 2));
-    case TC_DTYPE_UINT32: return tc__jw_u64(b, load_le(p, 4));
-    case TC_DTYPE_UINT64: return tc__jw_u64(b, load_le(p, 8));
-    case TC_DTYPE_INT8: return tc__jw_i64(b, (int8_t)p[0]);
-    case TC_DTYPE_INT16: return tc__jw_i64(b, (int16_t)(uint16_t)load_le(p, 2));
-    case TC_DTYPE_INT32: return tc__jw_i64(b, (int32_t)(uint32_t)load_le(p, 4));
-    case TC_DTYPE_INT64: return tc__jw_i64(b, (int64_t)load_le(p, 8));
+    case TC_DTYPE_BOOL:
+        return p[0] ? TC__JW_LIT(b, "true") : TC__JW_LIT(b, "false");
+    case TC_DTYPE_UINT8:
+        return tc__jw_u64(b, p[0]);
+    case TC_DTYPE_UINT16:
+        return tc__jw_u64(b, load_le(p, 2));
+    case TC_DTYPE_UINT32:
+        return tc__jw_u64(b, load_le(p, 4));
+    case TC_DTYPE_UINT64:
+        return tc__jw_u64(b, load_le(p, 8));
+    case TC_DTYPE_INT8:
+        return tc__jw_i64(b, (int8_t)p[0]);
+    case TC_DTYPE_INT16:
+        return tc__jw_i64(b, (int16_t)(uint16_t)load_le(p, 2));
+    case TC_DTYPE_INT32:
+        return tc__jw_i64(b, (int32_t)(uint32_t)load_le(p, 4));
+    case TC_DTYPE_INT64:
+        return tc__jw_i64(b, (int64_t)load_le(p, 8));
     case TC_DTYPE_FP32: {
         uint32_t bits = (uint32_t)load_le(p, 4);
         float f;
@@ -308,7 +334,8 @@ static tc_code put_element(tc__buf *b, tc_dtype dtype, const uint8_t *p)
         memcpy(&d, &bits, sizeof d);
         return tc__jw_double(b, d);
     }
-    default: return TC_E_INVALID_ARG;
+    default:
+        return TC_E_INVALID_ARG;
     }
 }
 

@@ -97,8 +97,7 @@ tc_code tc__pb_infer_request_encode(const tc__infer_request *req, tc__buf *out, 
  * exactly one raw_output_contents entry per output in the same order (empty
  * for shm outputs, i.e. shm.region != NULL). Output bytes are packed
  * straight from the tensors' data pointers: one copy, into `out`. */
-tc_code tc__pb_infer_response_encode(const tc__infer_response *resp, tc__buf *out,
-                                     tc__error *err);
+tc_code tc__pb_infer_response_encode(const tc__infer_response *resp, tc__buf *out, tc__error *err);
 
 /* Client side. Decode ModelInferResponse bytes. Output i takes
  * raw_output_contents[i] when present (data points into *backing); an output
@@ -125,8 +124,8 @@ tc_code tc__pb_stream_response_encode(const char *error_message, const tc__infer
  * whether infer_response was present (then `resp` is filled as by
  * tc__pb_infer_response_decode, else it is zeroed). *backing as above. */
 tc_code tc__pb_stream_response_decode(const uint8_t *msg, size_t len, char **error_message,
-                                      tc__infer_response *resp, bool *has_response,
-                                      void **backing, tc__error *err);
+                                      tc__infer_response *resp, bool *has_response, void **backing,
+                                      tc__error *err);
 
 /* The `triton_final_response` flag of a stream response: its bool value, or
  * true when the key is missing (GRPC.md section 6). */
@@ -155,12 +154,10 @@ tc_code tc__pb_repo_index_decode(const uint8_t *msg, size_t len, tc__repo_index 
 
 /* ModelStatisticsResponse bytes -> the JSON the HTTP stats endpoint serves
  * (HTTP.md section 10): every key present, every counter a JSON number. */
-tc_code tc__pb_model_stats_to_json(const uint8_t *msg, size_t len, tc__buf *json,
-                                   tc__error *err);
+tc_code tc__pb_model_stats_to_json(const uint8_t *msg, size_t len, tc__buf *json, tc__error *err);
 /* The reverse (server side): HTTP stats JSON -> ModelStatisticsResponse
  * bytes. Counters may be numbers or decimal strings. */
-tc_code tc__pb_model_stats_from_json(const char *json, size_t len, tc__buf *out,
-                                     tc__error *err);
+tc_code tc__pb_model_stats_from_json(const char *json, size_t len, tc__buf *out, tc__error *err);
 
 /* TraceSettingResponse bytes -> HTTP trace JSON (HTTP.md section 13):
  * `trace_level` as an array, every other key as a string when it holds one
@@ -169,8 +166,7 @@ tc_code tc__pb_trace_settings_to_json(const uint8_t *msg, size_t len, tc__buf *j
                                       tc__error *err);
 /* The reverse (server side): HTTP trace JSON -> TraceSettingResponse bytes
  * (strings become one-element lists, arrays lists, numbers decimal text). */
-tc_code tc__pb_trace_settings_from_json(const char *json, size_t len, tc__buf *out,
-                                        tc__error *err);
+tc_code tc__pb_trace_settings_from_json(const char *json, size_t len, tc__buf *out, tc__error *err);
 /* Client side: an HTTP trace update body (JSON object; strings, numbers,
  * string arrays, null = clear -> empty list) plus `model_name` (NULL or "" =
  * global) -> TraceSettingRequest bytes. TC_E_INVALID_ARG for other JSON. */
@@ -184,23 +180,19 @@ tc_code tc__pb_trace_update_to_json(const uint8_t *msg, size_t len, char **model
 
 /* LogSettingsResponse bytes -> HTTP logging JSON (HTTP.md section 14):
  * bool_param -> true/false, uint32_param -> number, string_param -> string. */
-tc_code tc__pb_log_settings_to_json(const uint8_t *msg, size_t len, tc__buf *json,
-                                    tc__error *err);
+tc_code tc__pb_log_settings_to_json(const uint8_t *msg, size_t len, tc__buf *json, tc__error *err);
 /* The reverse (server side): HTTP logging JSON -> LogSettingsResponse bytes. */
-tc_code tc__pb_log_settings_from_json(const char *json, size_t len, tc__buf *out,
-                                      tc__error *err);
+tc_code tc__pb_log_settings_from_json(const char *json, size_t len, tc__buf *out, tc__error *err);
 /* Client side: HTTP logging update body -> LogSettingsRequest bytes
  * (booleans -> bool_param, non-negative integers <= UINT32_MAX ->
  * uint32_param, strings -> string_param, null skipped). */
 tc_code tc__pb_log_update_from_json(const char *json, size_t len, tc__buf *out, tc__error *err);
 /* Server side: LogSettingsRequest bytes -> the equivalent HTTP update body. */
-tc_code tc__pb_log_update_to_json(const uint8_t *msg, size_t len, tc__buf *json,
-                                  tc__error *err);
+tc_code tc__pb_log_update_to_json(const uint8_t *msg, size_t len, tc__buf *json, tc__error *err);
 
 /* ModelConfigResponse bytes -> the model config JSON Triton serves over HTTP
  * (tc__model_config_to_json; "{}"-less empty output for an empty config). */
-tc_code tc__pb_model_config_to_json(const uint8_t *msg, size_t len, tc__buf *json,
-                                    tc__error *err);
+tc_code tc__pb_model_config_to_json(const uint8_t *msg, size_t len, tc__buf *json, tc__error *err);
 /* Server side: append ModelConfigResponse bytes holding `cfg`. */
 tc_code tc__pb_model_config_encode(const Inference__ModelConfig *cfg, tc__buf *out);
 

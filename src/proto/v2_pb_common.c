@@ -107,7 +107,8 @@ tc_code tc__pb_param_add(tc__params *p, const char *key, const Inference__InferP
         return tc__params_add_double(p, key, v->double_param);
     case INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_UINT64_PARAM:
         return tc__params_add_uint64(p, key, v->uint64_param);
-    default: return TC_E_INVALID_ARG;
+    default:
+        return TC_E_INVALID_ARG;
     }
 }
 
@@ -187,26 +188,35 @@ typedef enum contents_member {
 static contents_member member_for(tc_dtype dt)
 {
     switch (dt) {
-    case TC_DTYPE_BOOL: return CM_BOOL;
+    case TC_DTYPE_BOOL:
+        return CM_BOOL;
     case TC_DTYPE_INT8:
     case TC_DTYPE_INT16:
-    case TC_DTYPE_INT32: return CM_INT;
-    case TC_DTYPE_INT64: return CM_INT64;
+    case TC_DTYPE_INT32:
+        return CM_INT;
+    case TC_DTYPE_INT64:
+        return CM_INT64;
     case TC_DTYPE_UINT8:
     case TC_DTYPE_UINT16:
-    case TC_DTYPE_UINT32: return CM_UINT;
-    case TC_DTYPE_UINT64: return CM_UINT64;
-    case TC_DTYPE_FP32: return CM_FP32;
-    case TC_DTYPE_FP64: return CM_FP64;
-    case TC_DTYPE_BYTES: return CM_BYTES;
-    default: return CM_NONE;
+    case TC_DTYPE_UINT32:
+        return CM_UINT;
+    case TC_DTYPE_UINT64:
+        return CM_UINT64;
+    case TC_DTYPE_FP32:
+        return CM_FP32;
+    case TC_DTYPE_FP64:
+        return CM_FP64;
+    case TC_DTYPE_BYTES:
+        return CM_BYTES;
+    default:
+        return CM_NONE;
     }
 }
 
 /* The datatype named by a populated member in the mismatch message. */
 static const char *member_dtype_name(contents_member m)
 {
-    static const char *const names[] = {"",      "BOOL", "INT32", "INT64", "UINT32",
+    static const char *const names[] = {"",       "BOOL", "INT32", "INT64", "UINT32",
                                         "UINT64", "FP32", "FP64",  "BYTES"};
     return names[m];
 }
@@ -214,15 +224,24 @@ static const char *member_dtype_name(contents_member m)
 static size_t member_count(const Inference__InferTensorContents *c, contents_member m)
 {
     switch (m) {
-    case CM_BOOL: return c->n_bool_contents;
-    case CM_INT: return c->n_int_contents;
-    case CM_INT64: return c->n_int64_contents;
-    case CM_UINT: return c->n_uint_contents;
-    case CM_UINT64: return c->n_uint64_contents;
-    case CM_FP32: return c->n_fp32_contents;
-    case CM_FP64: return c->n_fp64_contents;
-    case CM_BYTES: return c->n_bytes_contents;
-    default: return 0;
+    case CM_BOOL:
+        return c->n_bool_contents;
+    case CM_INT:
+        return c->n_int_contents;
+    case CM_INT64:
+        return c->n_int64_contents;
+    case CM_UINT:
+        return c->n_uint_contents;
+    case CM_UINT64:
+        return c->n_uint64_contents;
+    case CM_FP32:
+        return c->n_fp32_contents;
+    case CM_FP64:
+        return c->n_fp64_contents;
+    case CM_BYTES:
+        return c->n_bytes_contents;
+    default:
+        return 0;
     }
 }
 
@@ -253,11 +272,16 @@ static tc_code bytes_contents_to_raw(const Inference__InferTensorContents *c, tc
 static uint64_t member_bits(const Inference__InferTensorContents *c, contents_member m, size_t i)
 {
     switch (m) {
-    case CM_BOOL: return c->bool_contents[i] ? 1u : 0u;
-    case CM_INT: return (uint64_t)(int64_t)c->int_contents[i];
-    case CM_INT64: return (uint64_t)c->int64_contents[i];
-    case CM_UINT: return c->uint_contents[i];
-    case CM_UINT64: return c->uint64_contents[i];
+    case CM_BOOL:
+        return c->bool_contents[i] ? 1u : 0u;
+    case CM_INT:
+        return (uint64_t)(int64_t)c->int_contents[i];
+    case CM_INT64:
+        return (uint64_t)c->int64_contents[i];
+    case CM_UINT:
+        return c->uint_contents[i];
+    case CM_UINT64:
+        return c->uint64_contents[i];
     case CM_FP32: {
         uint32_t u;
         memcpy(&u, &c->fp32_contents[i], sizeof u);
@@ -268,19 +292,24 @@ static uint64_t member_bits(const Inference__InferTensorContents *c, contents_me
         memcpy(&u, &c->fp64_contents[i], sizeof u);
         return u;
     }
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
 static bool in_range(tc_dtype dt, const Inference__InferTensorContents *c, size_t i)
 {
     switch (dt) {
-    case TC_DTYPE_INT8: return c->int_contents[i] >= INT8_MIN && c->int_contents[i] <= INT8_MAX;
+    case TC_DTYPE_INT8:
+        return c->int_contents[i] >= INT8_MIN && c->int_contents[i] <= INT8_MAX;
     case TC_DTYPE_INT16:
         return c->int_contents[i] >= INT16_MIN && c->int_contents[i] <= INT16_MAX;
-    case TC_DTYPE_UINT8: return c->uint_contents[i] <= UINT8_MAX;
-    case TC_DTYPE_UINT16: return c->uint_contents[i] <= UINT16_MAX;
-    default: return true;
+    case TC_DTYPE_UINT8:
+        return c->uint_contents[i] <= UINT8_MAX;
+    case TC_DTYPE_UINT16:
+        return c->uint_contents[i] <= UINT16_MAX;
+    default:
+        return true;
     }
 }
 
@@ -314,9 +343,9 @@ tc_code tc__pb_contents_to_raw(const Inference__InferTensorContents *c, tc__tens
     if (rc != TC_OK)
         return rc;
     if (want == CM_BYTES)
-        return bytes_contents_to_raw(c, t) == TC_OK ? TC_OK
-                                                     : tc__error_set(err, TC_E_NOMEM,
-                                                                     "out of memory");
+        return bytes_contents_to_raw(c, t) == TC_OK
+                   ? TC_OK
+                   : tc__error_set(err, TC_E_NOMEM, "out of memory");
     size_t n = member_count(c, want);
     size_t esize = tc_dtype_size(t->dtype);
     uint8_t *data = tc__calloc(n ? n : 1, esize);

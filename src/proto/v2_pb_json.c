@@ -64,9 +64,9 @@ static tc_code jw_infer_stats(tc__buf *b, const Inference__InferStatistics *s)
         d[6] = s->cache_hit;
         d[7] = s->cache_miss;
     }
-    static const char *const names[8] = {"success",        "fail",           "queue",
-                                         "compute_input",  "compute_infer",  "compute_output",
-                                         "cache_hit",      "cache_miss"};
+    static const char *const names[8] = {"success",       "fail",          "queue",
+                                         "compute_input", "compute_infer", "compute_output",
+                                         "cache_hit",     "cache_miss"};
     tc_code rc = jw_key(b, "inference_stats", false);
     if (rc == TC_OK)
         rc = TC__JW_LIT(b, "{");
@@ -204,8 +204,8 @@ tc_code tc__pb_model_stats_to_json(const uint8_t *msg, size_t len, tc__buf *json
 
 /* Parse JSON into a message of `desc` with the descriptor-driven reader and
  * append its packed form. */
-static tc_code json_to_message(const ProtobufCMessageDescriptor *desc, const char *json,
-                               size_t len, tc__buf *out, tc__error *err)
+static tc_code json_to_message(const ProtobufCMessageDescriptor *desc, const char *json, size_t len,
+                               tc__buf *out, tc__error *err)
 {
     ProtobufCMessage *m = NULL;
     tc_code rc = tc__pb_from_json(desc, json, len, &m, err);
@@ -220,8 +220,7 @@ tc_code tc__pb_model_stats_from_json(const char *json, size_t len, tc__buf *out,
 {
     if (out == NULL || (json == NULL && len > 0))
         return tc__error_set(err, TC_E_INVALID_ARG, "invalid argument");
-    return json_to_message(&inference__model_statistics_response__descriptor, json, len, out,
-                           err);
+    return json_to_message(&inference__model_statistics_response__descriptor, json, len, out, err);
 }
 
 /* ---- trace settings --------------------------------------------------------------------- */
@@ -279,14 +278,12 @@ static tc_code trace_map_to_json(trace_entry *const *entries, size_t n, bool upd
     return rc == TC_OK ? TC__JW_LIT(b, "}") : rc;
 }
 
-tc_code tc__pb_trace_settings_to_json(const uint8_t *msg, size_t len, tc__buf *json,
-                                      tc__error *err)
+tc_code tc__pb_trace_settings_to_json(const uint8_t *msg, size_t len, tc__buf *json, tc__error *err)
 {
     if (json == NULL)
         return tc__error_set(err, TC_E_INVALID_ARG, "invalid argument");
     ProtobufCMessage *pm = NULL;
-    tc_code rc =
-        tc__pb_unpack(&inference__trace_setting_response__descriptor, msg, len, &pm, err);
+    tc_code rc = tc__pb_unpack(&inference__trace_setting_response__descriptor, msg, len, &pm, err);
     if (rc != TC_OK)
         return rc;
     const Inference__TraceSettingResponse *r = (const Inference__TraceSettingResponse *)pm;
@@ -333,8 +330,8 @@ static tc_code trace_value_from_json(tc__pb_scratch *s, const char *key, json_ob
     if (out->value == NULL)
         return nomem(err);
     for (size_t i = 0; i < n; i++) {
-        json_object *e = json_object_is_type(v, json_type_array) ? json_object_array_get_idx(v, i)
-                                                                 : v;
+        json_object *e =
+            json_object_is_type(v, json_type_array) ? json_object_array_get_idx(v, i) : v;
         if (json_object_is_type(e, json_type_string) || json_object_is_type(e, json_type_int) ||
             json_object_is_type(e, json_type_double)) {
             const char *text = json_object_get_string(e);
@@ -403,8 +400,7 @@ out:
     return TC_OK;
 }
 
-tc_code tc__pb_trace_settings_from_json(const char *json, size_t len, tc__buf *out,
-                                        tc__error *err)
+tc_code tc__pb_trace_settings_from_json(const char *json, size_t len, tc__buf *out, tc__error *err)
 {
     if (out == NULL || json == NULL)
         return tc__error_set(err, TC_E_INVALID_ARG, "invalid argument");
@@ -482,14 +478,16 @@ static tc_code log_map_to_json(log_entry *const *entries, size_t n, tc__buf *b)
         case INFERENCE__LOG_SETTINGS_RESPONSE__SETTING_VALUE__PARAMETER_CHOICE_STRING_PARAM:
             rc = tc__jw_cstr(b, v->string_param);
             break;
-        default: rc = TC__JW_LIT(b, "null"); break;
+        default:
+            rc = TC__JW_LIT(b, "null");
+            break;
         }
     }
     return rc == TC_OK ? TC__JW_LIT(b, "}") : rc;
 }
 
-static tc_code log_to_json(const ProtobufCMessageDescriptor *desc, const uint8_t *msg,
-                           size_t len, tc__buf *json, tc__error *err)
+static tc_code log_to_json(const ProtobufCMessageDescriptor *desc, const uint8_t *msg, size_t len,
+                           tc__buf *json, tc__error *err)
 {
     if (json == NULL)
         return tc__error_set(err, TC_E_INVALID_ARG, "invalid argument");
@@ -504,8 +502,7 @@ static tc_code log_to_json(const ProtobufCMessageDescriptor *desc, const uint8_t
     return rc == TC_OK ? TC_OK : nomem(err);
 }
 
-tc_code tc__pb_log_settings_to_json(const uint8_t *msg, size_t len, tc__buf *json,
-                                    tc__error *err)
+tc_code tc__pb_log_settings_to_json(const uint8_t *msg, size_t len, tc__buf *json, tc__error *err)
 {
     return log_to_json(&inference__log_settings_response__descriptor, msg, len, json, err);
 }
@@ -515,8 +512,7 @@ tc_code tc__pb_log_update_to_json(const uint8_t *msg, size_t len, tc__buf *json,
     return log_to_json(&inference__log_settings_request__descriptor, msg, len, json, err);
 }
 
-static tc_code log_value_from_json(const char *key, json_object *v, log_value *out,
-                                   tc__error *err)
+static tc_code log_value_from_json(const char *key, json_object *v, log_value *out, tc__error *err)
 {
     if (json_object_is_type(v, json_type_boolean)) {
         out->parameter_choice_case =
@@ -597,8 +593,7 @@ out:
     return rc;
 }
 
-tc_code tc__pb_log_settings_from_json(const char *json, size_t len, tc__buf *out,
-                                      tc__error *err)
+tc_code tc__pb_log_settings_from_json(const char *json, size_t len, tc__buf *out, tc__error *err)
 {
     return log_from_json(&inference__log_settings_response__descriptor,
                          &inference__log_settings_response__settings_entry__descriptor,
@@ -616,8 +611,7 @@ tc_code tc__pb_log_update_from_json(const char *json, size_t len, tc__buf *out, 
 
 /* ---- model config -------------------------------------------------------------------------- */
 
-tc_code tc__pb_model_config_to_json(const uint8_t *msg, size_t len, tc__buf *json,
-                                    tc__error *err)
+tc_code tc__pb_model_config_to_json(const uint8_t *msg, size_t len, tc__buf *json, tc__error *err)
 {
     if (json == NULL)
         return tc__error_set(err, TC_E_INVALID_ARG, "invalid argument");

@@ -69,8 +69,7 @@ tc_code tc__pb_server_metadata_decode(const uint8_t *msg, size_t len, tc__server
 
 /* ---- model metadata ---------------------------------------------------------------- */
 
-static tc_code tmeta_build(tc__pb_scratch *s, const tc__tensor_meta *src, size_t n,
-                           pb_tmeta ***dst)
+static tc_code tmeta_build(tc__pb_scratch *s, const tc__tensor_meta *src, size_t n, pb_tmeta ***dst)
 {
     pb_tmeta *arr = tc__pb_scratch_alloc(s, n, sizeof *arr);
     pb_tmeta **ptrs = tc__pb_scratch_alloc(s, n, sizeof *ptrs);
@@ -134,8 +133,7 @@ tc_code tc__pb_model_metadata_decode(const uint8_t *msg, size_t len, tc__model_m
         return tc__error_set(err, TC_E_INVALID_ARG, "invalid argument");
     memset(m, 0, sizeof *m);
     ProtobufCMessage *pm = NULL;
-    tc_code rc =
-        tc__pb_unpack(&inference__model_metadata_response__descriptor, msg, len, &pm, err);
+    tc_code rc = tc__pb_unpack(&inference__model_metadata_response__descriptor, msg, len, &pm, err);
     if (rc != TC_OK)
         return rc;
     const Inference__ModelMetadataResponse *r = (const Inference__ModelMetadataResponse *)pm;

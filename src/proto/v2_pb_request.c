@@ -24,8 +24,8 @@ static bool is_member(const pb_param *v, Inference__InferParameter__ParameterCho
     return v != NULL && v->parameter_choice_case == c;
 }
 
-#define PB_BOOL INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_BOOL_PARAM
-#define PB_INT64 INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_INT64_PARAM
+#define PB_BOOL   INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_BOOL_PARAM
+#define PB_INT64  INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_INT64_PARAM
 #define PB_STRING INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_STRING_PARAM
 #define PB_DOUBLE INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_DOUBLE_PARAM
 #define PB_UINT64 INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_UINT64_PARAM
@@ -138,8 +138,7 @@ typedef struct tensor_params {
     bool has_byte_size;
 } tensor_params;
 
-static tc_code decode_i64_param(const pb_param *v, const char *key, uint64_t *out,
-                                tc__error *err)
+static tc_code decode_i64_param(const pb_param *v, const char *key, uint64_t *out, tc__error *err)
 {
     if (!is_member(v, PB_INT64))
         return bad_type(err, key, "int64_param");
@@ -183,9 +182,8 @@ static tc_code decode_tensor_param(const char *key, const pb_param *v, tensor_pa
     return TC_OK;
 }
 
-static tc_code decode_tensor_params(tc__pb_param_entry *const *entries, size_t n,
-                                    tensor_params *tp, const char *what, const char *name,
-                                    tc__error *err)
+static tc_code decode_tensor_params(tc__pb_param_entry *const *entries, size_t n, tensor_params *tp,
+                                    const char *what, const char *name, tc__error *err)
 {
     for (size_t i = 0; i < n; i++) {
         tc_code rc = decode_tensor_param(entries[i]->key, entries[i]->value, tp, err);
@@ -219,8 +217,8 @@ static tc_code decode_input_header(const pb_input *in, tc__tensor *t, tc__error 
     if (tc__pb_shape_copy(in->shape, in->n_shape, &t->shape, &t->ndim) != TC_OK)
         return nomem(err);
     tensor_params tp = {&t->shm, &t->params, NULL, false};
-    return decode_tensor_params((tc__pb_param_entry *const *)in->parameters, in->n_parameters,
-                                &tp, "input", t->name, err);
+    return decode_tensor_params((tc__pb_param_entry *const *)in->parameters, in->n_parameters, &tp,
+                                "input", t->name, err);
 }
 
 /* Attach the data of input `in`: shm, typed contents or the next raw entry. */
@@ -282,8 +280,8 @@ static tc_code decode_output(const pb_output *o, tc__requested_output *out, tc__
     if (out->name == NULL)
         return nomem(err);
     tensor_params tp = {&out->shm, &out->params, &out->class_count, false};
-    tc_code rc = decode_tensor_params((tc__pb_param_entry *const *)o->parameters,
-                                      o->n_parameters, &tp, "output", out->name, err);
+    tc_code rc = decode_tensor_params((tc__pb_param_entry *const *)o->parameters, o->n_parameters,
+                                      &tp, "output", out->name, err);
     if (rc != TC_OK)
         return rc;
     if (out->shm.region != NULL && out->class_count > 0)
@@ -308,8 +306,8 @@ static tc_code decode_outputs(const pb_request *m, tc__infer_request *req, tc__e
     return TC_OK;
 }
 
-tc_code tc__pb_infer_request_from_msg(const Inference__ModelInferRequest *m,
-                                      tc__infer_request *req, tc__error *err)
+tc_code tc__pb_infer_request_from_msg(const Inference__ModelInferRequest *m, tc__infer_request *req,
+                                      tc__error *err)
 {
     if (m == NULL || req == NULL)
         return tc__error_set(err, TC_E_INVALID_ARG, "invalid argument");
@@ -364,8 +362,8 @@ tc_code tc__pb_infer_request_decode(const uint8_t *msg, size_t len, tc__infer_re
  * rendered through the same map builder as custom ones. */
 static tc_code request_params(const tc__infer_request *req, tc__params *p, tc__error *err)
 {
-    bool seq = req->sequence_id != 0 ||
-               (req->sequence_id_str != NULL && req->sequence_id_str[0] != '\0');
+    bool seq =
+        req->sequence_id != 0 || (req->sequence_id_str != NULL && req->sequence_id_str[0] != '\0');
     tc_code rc = TC_OK;
     if (req->sequence_id_str != NULL && req->sequence_id_str[0] != '\0')
         rc = tc__params_add_string(p, "sequence_id", req->sequence_id_str);
@@ -387,11 +385,21 @@ static tc_code request_params(const tc__infer_request *req, tc__params *p, tc__e
     for (size_t i = 0; rc == TC_OK && i < req->params.count; i++) {
         const tc__param *q = &req->params.items[i];
         switch (q->type) {
-        case TC__PARAM_BOOL: rc = tc__params_add_bool(p, q->key, q->v.b); break;
-        case TC__PARAM_INT64: rc = tc__params_add_int64(p, q->key, q->v.i64); break;
-        case TC__PARAM_UINT64: rc = tc__params_add_uint64(p, q->key, q->v.u64); break;
-        case TC__PARAM_DOUBLE: rc = tc__params_add_double(p, q->key, q->v.d); break;
-        case TC__PARAM_STRING: rc = tc__params_add_string(p, q->key, q->v.s); break;
+        case TC__PARAM_BOOL:
+            rc = tc__params_add_bool(p, q->key, q->v.b);
+            break;
+        case TC__PARAM_INT64:
+            rc = tc__params_add_int64(p, q->key, q->v.i64);
+            break;
+        case TC__PARAM_UINT64:
+            rc = tc__params_add_uint64(p, q->key, q->v.u64);
+            break;
+        case TC__PARAM_DOUBLE:
+            rc = tc__params_add_double(p, q->key, q->v.d);
+            break;
+        case TC__PARAM_STRING:
+            rc = tc__params_add_string(p, q->key, q->v.s);
+            break;
         }
     }
     return rc == TC_OK ? TC_OK : nomem(err);
@@ -417,11 +425,21 @@ static tc_code tensor_params_collect(const tc__shm_ref *shm, uint32_t class_coun
     for (size_t i = 0; rc == TC_OK && own != NULL && i < own->count; i++) {
         const tc__param *q = &own->items[i];
         switch (q->type) {
-        case TC__PARAM_BOOL: rc = tc__params_add_bool(p, q->key, q->v.b); break;
-        case TC__PARAM_INT64: rc = tc__params_add_int64(p, q->key, q->v.i64); break;
-        case TC__PARAM_UINT64: rc = tc__params_add_uint64(p, q->key, q->v.u64); break;
-        case TC__PARAM_DOUBLE: rc = tc__params_add_double(p, q->key, q->v.d); break;
-        case TC__PARAM_STRING: rc = tc__params_add_string(p, q->key, q->v.s); break;
+        case TC__PARAM_BOOL:
+            rc = tc__params_add_bool(p, q->key, q->v.b);
+            break;
+        case TC__PARAM_INT64:
+            rc = tc__params_add_int64(p, q->key, q->v.i64);
+            break;
+        case TC__PARAM_UINT64:
+            rc = tc__params_add_uint64(p, q->key, q->v.u64);
+            break;
+        case TC__PARAM_DOUBLE:
+            rc = tc__params_add_double(p, q->key, q->v.d);
+            break;
+        case TC__PARAM_STRING:
+            rc = tc__params_add_string(p, q->key, q->v.s);
+            break;
         }
     }
     return rc;
@@ -466,16 +484,18 @@ static tc_code build_input(encode_ctx *c, const tc__tensor *t, pb_input *in,
     tc_code rc = tensor_params_collect(&t->shm, 0, &t->params, p);
     if (rc == TC_OK)
         rc = tc__pb_params_build(
-            &c->s, p, &inference__model_infer_request__infer_input_tensor__parameters_entry__descriptor,
+            &c->s, p,
+            &inference__model_infer_request__infer_input_tensor__parameters_entry__descriptor,
             (void ***)&in->parameters, &in->n_parameters);
     if (rc != TC_OK)
         return rc == TC_E_NOMEM ? nomem(err)
-                                : tc__error_set(err, rc, "invalid shared memory parameters "
-                                                         "for input '%s'",
+                                : tc__error_set(err, rc,
+                                                "invalid shared memory parameters "
+                                                "for input '%s'",
                                                 t->name);
     if (t->shm.region == NULL) {
-        raw[*raw_count].data = (uint8_t *)(uintptr_t)(t->data != NULL ? t->data
-                                                                      : (const uint8_t *)"");
+        raw[*raw_count].data =
+            (uint8_t *)(uintptr_t)(t->data != NULL ? t->data : (const uint8_t *)"");
         raw[*raw_count].len = t->byte_size;
         (*raw_count)++;
     }
@@ -500,8 +520,9 @@ static tc_code build_output(encode_ctx *c, const tc__requested_output *o, pb_out
             (void ***)&out->parameters, &out->n_parameters);
     if (rc != TC_OK)
         return rc == TC_E_NOMEM ? nomem(err)
-                                : tc__error_set(err, rc, "invalid shared memory parameters "
-                                                         "for output '%s'",
+                                : tc__error_set(err, rc,
+                                                "invalid shared memory parameters "
+                                                "for output '%s'",
                                                 o->name);
     return TC_OK;
 }
@@ -565,7 +586,8 @@ tc_code tc__pb_infer_request_encode(const tc__infer_request *req, tc__buf *out, 
     tc_code rc = request_params(req, &top, err);
     if (rc != TC_OK)
         goto out;
-    rc = tc__pb_params_build(&c.s, &top, &inference__model_infer_request__parameters_entry__descriptor,
+    rc = tc__pb_params_build(&c.s, &top,
+                             &inference__model_infer_request__parameters_entry__descriptor,
                              (void ***)&m.parameters, &m.n_parameters);
     if (rc != TC_OK) {
         rc = nomem(err);

@@ -27,7 +27,8 @@ static tc_code build_output(tc__pb_scratch *s, const tc__tensor *t, pb_output *o
     o->n_shape = t->ndim;
     o->shape = (int64_t *)(uintptr_t)t->shape;
     tc_code rc = tc__pb_params_build(
-        s, &t->params, &inference__model_infer_response__infer_output_tensor__parameters_entry__descriptor,
+        s, &t->params,
+        &inference__model_infer_response__infer_output_tensor__parameters_entry__descriptor,
         (void ***)&o->parameters, &o->n_parameters);
     if (rc != TC_OK)
         return rc;
@@ -80,8 +81,7 @@ static bool response_valid(const tc__infer_response *resp)
     return true;
 }
 
-tc_code tc__pb_infer_response_encode(const tc__infer_response *resp, tc__buf *out,
-                                     tc__error *err)
+tc_code tc__pb_infer_response_encode(const tc__infer_response *resp, tc__buf *out, tc__error *err)
 {
     if (resp == NULL || out == NULL || !response_valid(resp))
         return tc__error_set(err, TC_E_INVALID_ARG, "invalid argument");
@@ -115,9 +115,8 @@ static tc_code decode_output(const pb_response *m, size_t i, tc__tensor *t, tc__
         if (rc == TC_E_NOMEM)
             return nomem(err);
         if (rc != TC_OK)
-            return tc__error_set(err, TC_E_PROTOCOL,
-                                 "output '%s' parameter '%s' has no value", t->name,
-                                 o->parameters[k]->key);
+            return tc__error_set(err, TC_E_PROTOCOL, "output '%s' parameter '%s' has no value",
+                                 t->name, o->parameters[k]->key);
     }
     if (i < m->n_raw_output_contents) {
         const ProtobufCBinaryData *raw = &m->raw_output_contents[i];
@@ -227,8 +226,8 @@ tc_code tc__pb_stream_response_encode(const char *error_message, const tc__infer
 }
 
 tc_code tc__pb_stream_response_decode(const uint8_t *msg, size_t len, char **error_message,
-                                      tc__infer_response *resp, bool *has_response,
-                                      void **backing, tc__error *err)
+                                      tc__infer_response *resp, bool *has_response, void **backing,
+                                      tc__error *err)
 {
     if (error_message == NULL || resp == NULL || has_response == NULL || backing == NULL)
         return tc__error_set(err, TC_E_INVALID_ARG, "invalid argument");

@@ -72,10 +72,10 @@ typedef struct tc__tensor {
     size_t ndim;
     const uint8_t *data; /* little-endian, row-major; BYTES length-prefixed */
     size_t byte_size;
-    uint8_t *owned;      /* storage behind `data` when the tensor owns it, else NULL */
-    bool binary;         /* HTTP: the data travels in the binary section */
-    tc__shm_ref shm;     /* data lives in shared memory instead */
-    tc__params params;   /* tensor parameters not listed above */
+    uint8_t *owned;    /* storage behind `data` when the tensor owns it, else NULL */
+    bool binary;       /* HTTP: the data travels in the binary section */
+    tc__shm_ref shm;   /* data lives in shared memory instead */
+    tc__params params; /* tensor parameters not listed above */
 } tc__tensor;
 
 /* An output the request asks for. */
@@ -84,7 +84,7 @@ typedef struct tc__requested_output {
     int binary;           /* HTTP binary_data: -1 unset, 0 false, 1 true */
     uint32_t class_count; /* classification extension; 0 = off */
     tc__shm_ref shm;
-    tc__params params;    /* output parameters not listed above */
+    tc__params params; /* output parameters not listed above */
 } tc__requested_output;
 
 /* ---- inference --------------------------------------------------------- */
