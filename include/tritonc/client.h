@@ -358,6 +358,33 @@ TC_API tc_code tc_client_infer(tc_client *client, const tc_request *req, tc_resu
 TC_API tc_code tc_client_infer_async(tc_client *client, const tc_request *req, tc_infer_cb cb,
                                      void *user_data);
 
+
+/**
+ * As tc_client_infer_async(), and also return an id naming this call for
+ * tc_client_cancel(). Ids are unique per client, never 0, and never reused.
+ * @param call_id  receives the id (may be NULL when not wanted); written only on TC_OK.
+ * @return as tc_client_infer_async().
+ * @note   Not thread-safe, as tc_client_infer_async().
+ * @since 0.1.0
+ */
+TC_API tc_code tc_client_infer_async_id(tc_client *client, const tc_request *req, tc_infer_cb cb,
+                                        void *user_data, uint64_t *call_id);
+
+/**
+ * Cancel an async call started by tc_client_infer_async_id(). When it is
+ * still pending, its request is abandoned (gRPC: RST_STREAM CANCEL, the
+ * server cancels the inference) and its callback runs once with
+ * TC_E_CANCELLED, on the I/O thread, possibly before this returns. When it
+ * already completed (or is completing right now) nothing happens.
+ * @return TC_OK (cancellation requested, or the call was already done: the
+ *         callback runs exactly once either way); TC_E_INVALID_ARG (NULL
+ *         client or id 0); TC_E_NOT_SUPPORTED (HTTP clients).
+ * @note   Thread-safe: may be called from any thread, including the
+ *         client's callbacks, while another thread uses the client.
+ * @since 0.1.0
+ */
+TC_API tc_code tc_client_cancel(tc_client *client, uint64_t call_id);
+
 #ifdef __cplusplus
 }
 #endif

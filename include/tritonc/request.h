@@ -134,6 +134,16 @@ TC_API tc_code tc_request_clear_parameters(tc_request *req);
  */
 TC_API tc_code tc_request_add_header(tc_request *req, const char *name, const char *value);
 
+
+/**
+ * Ask a decoupled model to finish each request with an output-less "final"
+ * response when it ends without one (the gRPC request parameter
+ * `triton_enable_empty_final_response`). Only streams return such responses
+ * (see stream.h); HTTP clients do not send the parameter. Default false.
+ * @return TC_OK, TC_E_INVALID_ARG (NULL req).  @since 0.1.0
+ */
+TC_API tc_code tc_request_set_enable_empty_final_response(tc_request *req, bool enable);
+
 /* ---- inputs ------------------------------------------------------------- */
 
 /**

@@ -8,9 +8,11 @@
 
 #include <tritonc/client.h>
 #include <tritonc/common.h>
+#include <tritonc/grpc.h>
 #include <tritonc/http.h>
 #include <tritonc/request.h>
 #include <tritonc/result.h>
+#include <tritonc/stream.h>
 #include <tritonc/tensor.h>
 #include <tritonc/version.h>
 
