@@ -863,10 +863,10 @@ void tc__onnx_plan_cleanup(tc__onnx_plan *p)
         tc__free(p->vals[v].owned);
     for (size_t s = 0; s < p->n_slots; s++)
         tc__free(p->slot_mem[s]);
-    for (size_t k = 0; p->out_k != NULL && k < p->g->n_outputs; k++) {
+    for (size_t k = 0; p->out_k != NULL && k < p->g->n_outputs; k++)
         tc__onnx_kernel_free(p->out_k[k]);
+    for (size_t k = 0; p->out_buf != NULL && k < p->g->n_outputs; k++)
         tc__free(p->out_buf[k]);
-    }
     tc__free(p->out_k);
     tc__free(p->out_buf);
     tc__free(p->slot_mem);
