@@ -15,7 +15,14 @@
  * models/README.md:
  *   "tritonc_add_sub"   OUTPUT0 = INPUT0 + INPUT1, OUTPUT1 = INPUT0 - INPUT1
  *                       (integer types wrap, FP32/FP64, BYTES decimal strings)
- *   "tritonc_identity"  output i = input i; parameter execute_delay_ms */
+ *   "tritonc_identity"  output i = input i; parameter execute_delay_ms
+ *   "tritonc_sequence"  OUTPUT = (INPUT + START + END x CORRID) x READY
+ *                       (simple_sequence, simple_dyna_sequence); with
+ *                       implicit state, the state is added and updated
+ *   "tritonc_sequence_accumulate"  per-sequence accumulator
+ *                       (simple_string_dyna_sequence)
+ *   "tritonc_repeat"    decoupled repeat_int32
+ *   "tritonc_square"    decoupled square_int32 */
 #ifndef TC_SRC_SERVER_BACKEND_BACKEND_H
 #define TC_SRC_SERVER_BACKEND_BACKEND_H
 
@@ -34,13 +41,35 @@ typedef struct tc__backend_model {
     const Inference__ModelConfig *config;
 } tc__backend_model;
 
+struct tc__backend_request;
+
+/* The core's sink for a decoupled response (set by the core). */
+typedef tc_code (*tc__backend_send_fn)(struct tc__backend_request *br, tc__infer_response *resp);
+
 /* One request of an executed batch. The backend appends one output per
- * model output to `response` (tc__backend_output_add) or sets `error`. */
+ * model output to `response` (tc__backend_output_add) or sets `error`.
+ *
+ * Decoupled models (`model_transaction_policy { decoupled: true }`): the
+ * backend may send any number of responses from execute() with
+ * tc__backend_send (each built by tc__backend_response_new); they reach the
+ * client at once, in order, with the final flag off. When execute() returns,
+ * the request is complete: `error` set gives one final error; otherwise
+ * `response` is the final response if the backend added outputs to it, and
+ * a final flag without payload if it has none.
+ *
+ * Sequence models (`sequence_batching`): `request` also holds one input per
+ * configured control (START, END, READY, CORRID; shape [1] plus the batch
+ * dimension) and the implicit state input (`state[0].input_name`, zeros at
+ * the start of a sequence); the backend returns the next state as output
+ * `state[0].output_name`, which the core keeps and drops from the response. */
 typedef struct tc__backend_request {
     const tc__infer_request *request; /* validated against the config */
     uint64_t batch_size;              /* 1 when the model does not batch */
     tc__infer_response *response;
     tc__error error;
+    bool decoupled;           /* the model is decoupled: `send` works */
+    tc__backend_send_fn send; /* core-owned; use tc__backend_send */
+    void *core_data;          /* core-owned */
 } tc__backend_request;
 
 typedef struct tc__backend {
@@ -60,6 +89,31 @@ typedef struct tc__backend {
 
 extern const tc__backend tc__backend_add_sub;
 extern const tc__backend tc__backend_identity;
+extern const tc__backend tc__backend_sequence;
+extern const tc__backend tc__backend_sequence_accumulate;
+extern const tc__backend tc__backend_repeat;
+extern const tc__backend tc__backend_square;
+
+/* A new empty response for `br` (model name, version and request id
+ * copied from br->response), or NULL when out of memory. */
+tc__infer_response *tc__backend_response_new(const tc__backend_request *br);
+/* Decoupled models: send `resp` now as a non-final response. Ownership
+ * moves to the core in every case. TC_E_INVALID_ARG for a model that is not
+ * decoupled; otherwise TC_OK or the postprocessing error (the response is
+ * then dropped and the request goes on). Runs the frontend's callback on
+ * the calling (instance) thread. */
+tc_code tc__backend_send(tc__backend_request *br, tc__infer_response *resp);
+
+/* Name of the sequence control input of `kind`
+ * (INFERENCE__MODEL_SEQUENCE_BATCHING__CONTROL__KIND__*), or NULL. */
+const char *tc__backend_control_input(const Inference__ModelConfig *cfg, int kind);
+/* The input tensor `name` of `r`, or NULL. */
+const tc__tensor *tc__backend_input(const tc__infer_request *r, const char *name);
+/* First element of a numeric tensor (any integer or FP32/FP64 type, BOOL)
+ * as int64; `dflt` when `t` is NULL or empty. */
+int64_t tc__backend_scalar(const tc__tensor *t, int64_t dflt);
+/* Sleep `ms` milliseconds. */
+void tc__backend_sleep_ms(uint64_t ms);
 
 /* The built-in named `name`, or NULL. */
 const tc__backend *tc__backend_find(const char *name);

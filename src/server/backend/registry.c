@@ -1,11 +1,15 @@
 /* Built-in backend registry and helpers shared by the built-ins. */
 #include <string.h>
+#include <time.h>
 
 #include "backend/backend.h"
 #include "common/alloc.h"
 #include "common/log.h"
 
-static const tc__backend *const k_builtins[] = {&tc__backend_add_sub, &tc__backend_identity};
+static const tc__backend *const k_builtins[] = {
+    &tc__backend_add_sub, &tc__backend_identity, &tc__backend_sequence,
+    &tc__backend_repeat,  &tc__backend_square,   &tc__backend_sequence_accumulate,
+};
 
 /* Canonical example model names served by a built-in whatever backend or
  * platform their config names (so upstream's example repository works). */
@@ -18,6 +22,11 @@ static const struct {
     {"simple_string", &tc__backend_add_sub},
     {"simple_identity", &tc__backend_identity},
     {"custom_identity_int32", &tc__backend_identity},
+    {"simple_sequence", &tc__backend_sequence},
+    {"simple_dyna_sequence", &tc__backend_sequence},
+    {"simple_string_dyna_sequence", &tc__backend_sequence_accumulate},
+    {"repeat_int32", &tc__backend_repeat},
+    {"square_int32", &tc__backend_square},
 };
 
 const tc__backend *tc__backend_find(const char *name)
@@ -53,11 +62,13 @@ tc_code tc__backend_select(const Inference__ModelConfig *cfg, const char *model_
     if (backend[0] == '\0' && platform[0] == '\0')
         return tc__error_set(err, TC_E_INVALID_ARG,
                              "must specify 'backend' for '%s' (built-in backends: tritonc_add_sub, "
-                             "tritonc_identity)",
+                             "tritonc_identity, tritonc_sequence, tritonc_sequence_accumulate, "
+                             "tritonc_repeat, tritonc_square)",
                              model_name);
     return tc__error_set(err, TC_E_INVALID_ARG,
                          "unable to find backend '%s' (platform '%s') for model '%s'; built-in "
-                         "backends are tritonc_add_sub and tritonc_identity",
+                         "backends are tritonc_add_sub, tritonc_identity, tritonc_sequence, "
+                         "tritonc_sequence_accumulate, tritonc_repeat and tritonc_square",
                          backend[0] != '\0' ? backend : platform, platform, model_name);
 }
 
@@ -98,4 +109,107 @@ const char *tc__backend_config_param(const Inference__ModelConfig *cfg, const ch
             return e->value->string_value;
     }
     return NULL;
+}
+
+tc__infer_response *tc__backend_response_new(const tc__backend_request *br)
+{
+    tc__infer_response *r = tc__calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    const tc__infer_response *f = br->response;
+    bool ok = true;
+    if (f != NULL && f->model_name != NULL)
+        ok = ok && (r->model_name = tc__strdup(f->model_name)) != NULL;
+    if (f != NULL && f->model_version != NULL)
+        ok = ok && (r->model_version = tc__strdup(f->model_version)) != NULL;
+    if (f != NULL && f->id != NULL)
+        ok = ok && (r->id = tc__strdup(f->id)) != NULL;
+    if (!ok) {
+        tc__infer_response_cleanup(r);
+        tc__free(r);
+        return NULL;
+    }
+    return r;
+}
+
+tc_code tc__backend_send(tc__backend_request *br, tc__infer_response *resp)
+{
+    if (!br->decoupled || br->send == NULL) {
+        tc__infer_response_cleanup(resp);
+        tc__free(resp);
+        return TC_E_INVALID_ARG;
+    }
+    return br->send(br, resp);
+}
+
+const char *tc__backend_control_input(const Inference__ModelConfig *cfg, int kind)
+{
+    const Inference__ModelSequenceBatching *sb = cfg->sequence_batching;
+    if (cfg->scheduling_choice_case !=
+            INFERENCE__MODEL_CONFIG__SCHEDULING_CHOICE_SEQUENCE_BATCHING ||
+        sb == NULL)
+        return NULL;
+    for (size_t i = 0; i < sb->n_control_input; i++) {
+        const Inference__ModelSequenceBatching__ControlInput *ci = sb->control_input[i];
+        for (size_t j = 0; j < ci->n_control; j++) {
+            if ((int)ci->control[j]->kind == kind)
+                return ci->name;
+        }
+    }
+    return NULL;
+}
+
+const tc__tensor *tc__backend_input(const tc__infer_request *r, const char *name)
+{
+    for (size_t i = 0; name != NULL && i < r->input_count; i++) {
+        if (strcmp(r->inputs[i].name, name) == 0)
+            return &r->inputs[i];
+    }
+    return NULL;
+}
+
+int64_t tc__backend_scalar(const tc__tensor *t, int64_t dflt)
+{
+    if (t == NULL || t->dtype == TC_DTYPE_BYTES)
+        return dflt;
+    size_t es = tc_dtype_size(t->dtype);
+    if (es == 0 || t->byte_size < es)
+        return dflt;
+    const uint8_t *p = t->data;
+    switch (t->dtype) {
+    case TC_DTYPE_FP32: {
+        float f;
+        memcpy(&f, p, sizeof f);
+        return (int64_t)f;
+    }
+    case TC_DTYPE_FP64: {
+        double d;
+        memcpy(&d, p, sizeof d);
+        return (int64_t)d;
+    }
+    case TC_DTYPE_INT8:
+        return (int8_t)p[0];
+    case TC_DTYPE_INT16: {
+        int16_t v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    case TC_DTYPE_INT32: {
+        int32_t v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    default: {
+        uint64_t v = 0; /* unsigned types, BOOL, INT64: little-endian low bytes */
+        memcpy(&v, p, es < sizeof v ? es : sizeof v);
+        return (int64_t)v;
+    }
+    }
+}
+
+void tc__backend_sleep_ms(uint64_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
 }

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/alloc.h"
 #include "common/log.h"
@@ -29,7 +30,11 @@ tc__model_handle *tc__mv_new(tc__core *core, const char *name, int64_t version, 
         mv->version_str = (char *)tc__buf_steal(&v, NULL);
     tc__buf_cleanup(&v);
     pthread_mutex_init(&mv->qlock, NULL);
-    pthread_cond_init(&mv->qcond, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* batching deadlines use tc__now_ns */
+    pthread_cond_init(&mv->qcond, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&mv->slock, NULL);
     if (mv->name == NULL || mv->dir == NULL || mv->version_str == NULL) {
         tc__mv_unref(mv);
@@ -167,87 +172,154 @@ static tc__infer_response *response_new(const tc__model_handle *mv, const tc__in
     return r;
 }
 
-static void run_job(tc__model_handle *mv, uint32_t instance, tc__job *job)
+static bool is_decoupled(const Inference__ModelConfig *cfg)
 {
-    uint64_t t_pick = tc__now_ns();
-    tc__backend_request br;
-    memset(&br, 0, sizeof br);
-    tc__error_clear(&br.error);
-    br.request = job->req;
-    br.batch_size = job->batch_size;
-    br.response = response_new(mv, job->req);
-    uint64_t t_in = tc__now_ns();
-    if (br.response == NULL)
-        tc__error_set(&br.error, TC_E_NOMEM, "out of memory");
-    else
-        mv->backend->execute(mv->backend_state, instance, &br, 1);
-    uint64_t t_infer = tc__now_ns();
-    if (br.error.code == TC_OK)
-        (void)postprocess(mv, job->req, br.response, &br.error);
-    uint64_t t_out = tc__now_ns();
-    bool ok = br.error.code == TC_OK;
+    return cfg->model_transaction_policy != NULL && cfg->model_transaction_policy->decoupled;
+}
 
-    pthread_mutex_lock(&mv->slock);
-    tc__vstats *s = &mv->stats;
-    if (ok) {
-        add_duration(&s->success, t_out - job->start_ns);
-        add_duration(&s->queue, t_pick - job->enqueue_ns);
-        add_duration(&s->compute_input, t_in - t_pick);
-        add_duration(&s->compute_infer, t_infer - t_in);
-        add_duration(&s->compute_output, t_out - t_infer);
-        s->inference_count += job->batch_size;
-        s->execution_count++;
-        s->last_inference_ms = tc__wall_ms();
-        record_batch(s, job->batch_size, t_in - t_pick, t_infer - t_in, t_out - t_infer);
-    } else {
-        add_duration(&s->fail, t_out - job->start_ns);
+/* Decoupled responses sent from execute() (tc__backend_send). */
+static tc_code send_response(tc__backend_request *br, tc__infer_response *resp)
+{
+    tc__job *job = br->core_data;
+    tc__error e;
+    tc__error_clear(&e);
+    tc_code rc =
+        job->stream_cb != NULL ? postprocess(job->mv, job->req, resp, &e) : TC_E_INVALID_ARG;
+    if (rc != TC_OK) {
+        tc__core_response_free(resp);
+        return rc;
     }
-    pthread_mutex_unlock(&mv->slock);
+    job->stream_cb(resp, NULL, false, job->user_data);
+    return TC_OK;
+}
 
-    if (!ok) {
-        tc__core_response_free(br.response);
-        br.response = NULL;
-    }
+/* Hand the outcome to the frontend and release what the job holds. */
+static void job_complete(tc__job *job, tc__infer_response *resp, const tc__error *err)
+{
+    tc__model_handle *mv = job->mv;
     tc__core *core = mv->core;
-    job->cb(br.response, ok ? NULL : &br.error, job->user_data);
+    if (job->seq != NULL)
+        tc__seq_job_done(mv, job);
+    if (job->cb != NULL) {
+        job->cb(resp, err, job->user_data);
+    } else if (err != NULL) {
+        job->stream_cb(NULL, err, true, job->user_data);
+    } else if (is_decoupled(mv->config) && resp->output_count == 0) {
+        tc__core_response_free(resp); /* final flag without payload */
+        job->stream_cb(NULL, NULL, true, job->user_data);
+    } else {
+        job->stream_cb(resp, NULL, true, job->user_data);
+    }
     tc__free(job);
     tc__mv_unref(mv);
     flight_done(core);
 }
 
-/* An instance thread takes queued jobs while its instance is not busy with
- * an inline execution (tc__core_infer_inline), so execute() never runs
- * twice at once on one instance. */
-static void *instance_main(void *arg)
+/* Fill br for `job`; false (with br->error set) when it cannot run. */
+static bool prepare(tc__model_handle *mv, tc__job *job, tc__backend_request *br)
 {
-    struct tc__instance *inst = arg;
-    tc__model_handle *mv = inst->mv;
-    uint32_t me = inst->index;
-    for (;;) {
-        pthread_mutex_lock(&mv->qlock);
-        while ((mv->head == NULL || mv->busy[me]) && !(mv->stopping && mv->head == NULL))
-            pthread_cond_wait(&mv->qcond, &mv->qlock);
-        tc__job *job = mv->head;
-        if (job != NULL && !mv->busy[me]) {
-            mv->head = job->next;
-            if (mv->head == NULL)
-                mv->tail = NULL;
-            mv->busy[me] = true;
-        } else {
-            job = NULL;
-        }
-        bool stop = job == NULL && mv->stopping && mv->head == NULL;
-        pthread_mutex_unlock(&mv->qlock);
-        if (job != NULL) {
-            run_job(mv, me, job);
-            pthread_mutex_lock(&mv->qlock);
-            mv->busy[me] = false;
-            pthread_mutex_unlock(&mv->qlock);
-        } else if (stop) {
-            break; /* stopping and drained */
-        }
+    memset(br, 0, sizeof *br);
+    tc__error_clear(&br->error);
+    br->batch_size = job->batch_size;
+    br->decoupled = is_decoupled(mv->config);
+    br->send = send_response;
+    br->core_data = job;
+    br->request = job->req;
+    br->response = response_new(mv, job->req);
+    if (br->response == NULL) {
+        tc__error_set(&br->error, TC_E_NOMEM, "out of memory");
+        return false;
     }
-    return NULL;
+    if (job->seq == NULL)
+        return true;
+    tc__infer_request *r = NULL;
+    if (tc__seq_request(mv, job, &r, &br->error) != TC_OK)
+        return false;
+    br->request = r;
+    return true;
+}
+
+static void record_stats(tc__model_handle *mv, tc__job **jobs, const tc__backend_request *brs,
+                         const size_t *slot, size_t n, const uint64_t t[4])
+{
+    uint64_t items = 0;
+    pthread_mutex_lock(&mv->slock);
+    tc__vstats *s = &mv->stats;
+    for (size_t i = 0; i < n; i++) {
+        tc__job *job = jobs[i];
+        if (brs[slot[i]].error.code != TC_OK) {
+            add_duration(&s->fail, t[3] - job->start_ns);
+            continue;
+        }
+        add_duration(&s->success, t[3] - job->start_ns);
+        add_duration(&s->queue, t[0] - job->enqueue_ns);
+        add_duration(&s->compute_input, t[1] - t[0]);
+        add_duration(&s->compute_infer, t[2] - t[1]);
+        add_duration(&s->compute_output, t[3] - t[2]);
+        items += job->batch_size;
+    }
+    if (items > 0) {
+        s->inference_count += items;
+        s->execution_count++;
+        s->last_inference_ms = tc__wall_ms();
+        record_batch(s, items, t[1] - t[0], t[2] - t[1], t[3] - t[2]);
+    }
+    pthread_mutex_unlock(&mv->slock);
+}
+
+/* One execution of jobs[0..n) on `instance`: prepared requests go to the
+ * backend together (brs[0..k)); those that failed to prepare sit at the
+ * end of brs. slot[i] is job i's place in brs. */
+void tc__run_batch(tc__model_handle *mv, uint32_t instance, tc__job **jobs, size_t n)
+{
+    uint64_t t[4];
+    t[0] = tc__now_ns();
+    tc__backend_request *brs = tc__calloc(n, sizeof *brs);
+    size_t *slot = tc__calloc(n, sizeof *slot);
+    if (brs == NULL || slot == NULL) {
+        tc__free(brs);
+        tc__free(slot);
+        tc__error e;
+        tc__error_set(&e, TC_E_NOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++)
+            job_complete(jobs[i], NULL, &e);
+        return;
+    }
+    size_t k = 0;
+    size_t back = n;
+    for (size_t i = 0; i < n; i++) {
+        tc__backend_request br;
+        bool ok = prepare(mv, jobs[i], &br);
+        slot[i] = ok ? k++ : --back;
+        brs[slot[i]] = br;
+        brs[slot[i]].core_data = jobs[i];
+    }
+    t[1] = tc__now_ns();
+    if (k > 0)
+        mv->backend->execute(mv->backend_state, instance, brs, k);
+    t[2] = tc__now_ns();
+    for (size_t i = 0; i < n; i++) {
+        tc__backend_request *br = &brs[slot[i]];
+        if (br->request != jobs[i]->req)
+            tc__seq_request_free(jobs[i], (tc__infer_request *)br->request);
+        if (br->error.code == TC_OK && jobs[i]->seq != NULL)
+            tc__seq_capture_state(mv, jobs[i], br->response);
+        if (br->error.code == TC_OK)
+            (void)postprocess(mv, jobs[i]->req, br->response, &br->error);
+    }
+    t[3] = tc__now_ns();
+    record_stats(mv, jobs, brs, slot, n, t);
+    for (size_t i = 0; i < n; i++) {
+        tc__backend_request *br = &brs[slot[i]];
+        bool ok = br->error.code == TC_OK;
+        if (!ok) {
+            tc__core_response_free(br->response);
+            br->response = NULL;
+        }
+        job_complete(jobs[i], br->response, ok ? NULL : &br->error);
+    }
+    tc__free(brs);
+    tc__free(slot);
 }
 
 static size_t instance_count(const Inference__ModelConfig *cfg)
@@ -270,10 +342,14 @@ tc_code tc__mv_start(tc__model_handle *mv, tc__error *err)
     mv->backend_state = state;
     size_t n = instance_count(mv->config);
     mv->cheap = mv->backend->is_cheap != NULL && mv->backend->is_cheap(state);
+    tc__sched_init(mv);
     mv->threads = tc__calloc(n, sizeof *mv->threads);
     mv->instances = tc__calloc(n, sizeof *mv->instances);
     mv->busy = tc__calloc(n, sizeof *mv->busy);
-    if (mv->threads == NULL || mv->instances == NULL || mv->busy == NULL) {
+    mv->iqueues = tc__calloc(n, sizeof *mv->iqueues);
+    mv->iseqs = tc__calloc(n, sizeof *mv->iseqs);
+    if (mv->threads == NULL || mv->instances == NULL || mv->busy == NULL || mv->iqueues == NULL ||
+        mv->iseqs == NULL) {
         tc__mv_stop(mv);
         return tc__error_set(err, TC_E_NOMEM, "out of memory");
     }
@@ -281,7 +357,8 @@ tc_code tc__mv_start(tc__model_handle *mv, tc__error *err)
     for (size_t i = 0; i < n; i++) {
         mv->instances[i].mv = mv;
         mv->instances[i].index = (uint32_t)i;
-        if (pthread_create(&mv->threads[i], NULL, instance_main, &mv->instances[i]) != 0) {
+        if (pthread_create(&mv->threads[i], NULL, tc__sched_instance_main, &mv->instances[i]) !=
+            0) {
             tc__mv_stop(mv);
             return tc__error_set(err, TC_E_INTERNAL, "unable to start instance thread");
         }
@@ -299,12 +376,19 @@ void tc__mv_stop(tc__model_handle *mv)
     for (size_t i = 0; i < mv->thread_count; i++)
         pthread_join(mv->threads[i], NULL);
     mv->thread_count = 0;
+    pthread_mutex_lock(&mv->qlock);
+    tc__seq_clear(mv); /* every job ran: only the table holds sequences */
+    pthread_mutex_unlock(&mv->qlock);
     tc__free(mv->threads);
     tc__free(mv->instances);
     tc__free(mv->busy);
+    tc__free(mv->iqueues);
+    tc__free(mv->iseqs);
     mv->threads = NULL;
     mv->instances = NULL;
     mv->busy = NULL;
+    mv->iqueues = NULL;
+    mv->iseqs = NULL;
     if (mv->backend_state != NULL) {
         mv->backend->fini(mv->backend_state);
         mv->backend_state = NULL;
@@ -332,25 +416,31 @@ static tc_code enqueue(tc__model_handle *mv, tc__job *job, tc__error *err)
 {
     pthread_mutex_lock(&mv->qlock);
     bool stopping = mv->stopping || mv->thread_count == 0;
+    tc_code rc = TC_OK;
     if (!stopping) {
         job->enqueue_ns = tc__now_ns();
-        if (mv->tail != NULL)
-            mv->tail->next = job;
-        else
-            mv->head = job;
-        mv->tail = job;
-        /* Broadcast: the thread a signal would wake may be busy inline. */
-        pthread_cond_broadcast(&mv->qcond);
+        if (mv->sched.sequence) {
+            rc = tc__seq_bind(mv, job, err);
+            if (rc == TC_OK)
+                tc__jobq_push(&mv->iqueues[job->seq->instance], job);
+        } else {
+            tc__jobq_push(&mv->queue, job);
+        }
+        /* Broadcast: the thread a signal would wake may be busy inline, or
+         * not the one the job's sequence is bound to. */
+        if (rc == TC_OK)
+            pthread_cond_broadcast(&mv->qcond);
     }
     pthread_mutex_unlock(&mv->qlock);
     if (stopping)
         return tc__error_set(err, TC_E_UNAVAILABLE, "model '%s' version %s is unloading", mv->name,
                              mv->version_str);
-    return TC_OK;
+    return rc;
 }
 
-tc_code tc__core_infer_async(tc__core *core, const tc__infer_request *req, tc__infer_done_cb cb,
-                             void *user_data, tc__error *err)
+/* The common submission path of the unary and streaming entry points. */
+static tc_code submit(tc__core *core, const tc__infer_request *req, tc__infer_done_cb cb,
+                      tc__infer_stream_cb stream_cb, void *user_data, tc__error *err)
 {
     uint64_t start = tc__now_ns();
     pthread_mutex_lock(&core->flight_lock);
@@ -367,7 +457,7 @@ tc_code tc__core_infer_async(tc__core *core, const tc__infer_request *req, tc__i
     if (rc != TC_OK)
         goto out;
     const Inference__ModelConfig *cfg = mv->config;
-    if (cfg->model_transaction_policy != NULL && cfg->model_transaction_policy->decoupled) {
+    if (cb != NULL && is_decoupled(cfg)) {
         rc = tc__error_set(err, TC_E_NOT_SUPPORTED,
                            "model '%s' uses the decoupled transaction policy, which needs a "
                            "streaming endpoint",
@@ -379,8 +469,10 @@ tc_code tc__core_infer_async(tc__core *core, const tc__infer_request *req, tc__i
         rc = tc__error_set(err, TC_E_NOMEM, "out of memory");
         goto out;
     }
+    job->mv = mv;
     job->req = req;
     job->cb = cb;
+    job->stream_cb = stream_cb;
     job->user_data = user_data;
     job->start_ns = start;
     rc = tc__validate_request(cfg, mv->name, req, &job->batch_size, err);
@@ -396,6 +488,22 @@ out:
     tc__model_handle_release(mv);
     flight_done(core);
     return rc;
+}
+
+tc_code tc__core_infer_async(tc__core *core, const tc__infer_request *req, tc__infer_done_cb cb,
+                             void *user_data, tc__error *err)
+{
+    if (cb == NULL)
+        return tc__error_set(err, TC_E_INVALID_ARG, "a completion callback is required");
+    return submit(core, req, cb, NULL, user_data, err);
+}
+
+tc_code tc__core_infer_stream(tc__core *core, const tc__infer_request *req, tc__infer_stream_cb cb,
+                              void *user_data, tc__error *err)
+{
+    if (cb == NULL)
+        return tc__error_set(err, TC_E_INVALID_ARG, "a response callback is required");
+    return submit(core, req, NULL, cb, user_data, err);
 }
 
 /* ---- inline execution ----------------------------------------------------------- */
@@ -426,7 +534,7 @@ static size_t claim_idle_instance(tc__model_handle *mv)
 {
     size_t claimed = SIZE_MAX;
     pthread_mutex_lock(&mv->qlock);
-    if (!mv->stopping && mv->head == NULL) {
+    if (!mv->stopping && mv->queue.head == NULL) {
         for (size_t i = 0; i < mv->thread_count && claimed == SIZE_MAX; i++) {
             if (!mv->busy[i]) {
                 mv->busy[i] = true;
@@ -442,7 +550,7 @@ static void release_instance(tc__model_handle *mv, size_t instance)
 {
     pthread_mutex_lock(&mv->qlock);
     mv->busy[instance] = false;
-    if (mv->head != NULL)
+    if (mv->queue.head != NULL)
         pthread_cond_broadcast(&mv->qcond); /* its thread may have work waiting */
     pthread_mutex_unlock(&mv->qlock);
 }
@@ -459,9 +567,11 @@ tc_code tc__core_infer_inline(tc__core *core, const tc__infer_request *req,
     if (tc__core_model_acquire(core, req->model_name, req->model_version, &mv, &local) != TC_OK)
         return TC_E_BUSY; /* the async path reports the error */
     const Inference__ModelConfig *cfg = mv->config;
-    bool decoupled = cfg->model_transaction_policy != NULL && cfg->model_transaction_policy->decoupled;
+    /* Decoupled models stream; batching and sequence models go through
+     * their scheduler. */
+    bool scheduled = mv->sched.sequence || mv->sched.dynamic;
     size_t instance = SIZE_MAX;
-    if (mv->cheap && !decoupled)
+    if (mv->cheap && !is_decoupled(cfg) && !scheduled)
         instance = claim_idle_instance(mv);
     if (instance == SIZE_MAX) {
         tc__model_handle_release(mv);
@@ -490,7 +600,7 @@ tc_code tc__core_infer_inline(tc__core *core, const tc__infer_request *req,
         flight_done(core);
         return rc;
     }
-    /* run_job consumes a heap job, one model reference and the flight count. */
+    /* tc__run_batch consumes a heap job, one model reference and the flight count. */
     tc__job *heap = tc__memdup(&job, sizeof job);
     if (heap == NULL) {
         release_instance(mv, instance);
@@ -498,13 +608,14 @@ tc_code tc__core_infer_inline(tc__core *core, const tc__infer_request *req,
         flight_done(core);
         return tc__error_set(err, TC_E_NOMEM, "out of memory");
     }
+    heap->mv = mv;
     heap->req = req;
     heap->cb = inline_done;
     heap->user_data = &res;
     heap->start_ns = start;
     heap->enqueue_ns = start;
-    tc__mv_ref(mv); /* consumed by run_job; ours keeps `mv` alive until released */
-    run_job(mv, (uint32_t)instance, heap);
+    tc__mv_ref(mv); /* consumed by the job; ours keeps `mv` alive until released */
+    tc__run_batch(mv, (uint32_t)instance, &heap, 1);
     release_instance(mv, instance);
     tc__model_handle_release(mv);
     *response = res.response;

@@ -18,16 +18,59 @@ typedef enum tc__mv_state {
 
 const char *tc__mv_state_name(tc__mv_state s);
 
-/* A queued inference. */
+typedef struct tc__seq tc__seq;
+
+/* A queued inference. Exactly one of `cb` (unary) and `stream_cb` is set. */
 typedef struct tc__job {
     struct tc__job *next;
+    struct tc__model_handle *mv; /* the job holds one reference */
     const tc__infer_request *req;
     tc__infer_done_cb cb;
+    tc__infer_stream_cb stream_cb;
     void *user_data;
     uint64_t batch_size;
     uint64_t start_ns;   /* entered the core */
     uint64_t enqueue_ns; /* entered the queue */
+    tc__seq *seq;        /* sequence models: its sequence (holds one reference) */
+    bool seq_start;      /* the request starts its sequence */
+    bool seq_end;        /* the request ends its sequence */
 } tc__job;
+
+/* A FIFO of jobs. */
+typedef struct tc__jobq {
+    tc__job *head;
+    tc__job *tail;
+} tc__jobq;
+
+/* One live sequence (sequence.c). The table, `refs`, `pending` and
+ * `last_ns` are guarded by the version's qlock. `state` is touched only by
+ * the instance thread running the sequence's jobs: a sequence stays on one
+ * instance and at most one of its jobs runs at a time. */
+struct tc__seq {
+    uint32_t refs;     /* the table's (while listed) + one per job */
+    uint32_t pending;  /* jobs queued or running */
+    uint32_t instance; /* every job of the sequence runs here */
+    bool listed;       /* still in the table (not ended, restarted or idle) */
+    bool is_str;
+    uint64_t id;
+    char *sid;        /* string correlation id when is_str */
+    uint64_t last_ns; /* last request accepted or finished */
+    uint8_t *state;   /* implicit state (sequence_batching.state[0]); NULL = zeros */
+    size_t state_size;
+    int64_t *state_shape;
+    size_t state_ndim;
+};
+
+/* Scheduling of a version, fixed at start from its config. */
+typedef struct tc__sched {
+    bool sequence;      /* sequence_batching: per-instance queues, controls */
+    bool oldest;        /* oldest strategy (else direct) */
+    bool dynamic;       /* dynamic_batching (non-sequence models) */
+    uint64_t max_batch; /* most batch items per execution (1 without batching) */
+    uint64_t preferred; /* gather until this many, then run at once */
+    uint64_t delay_ns;  /* most the oldest queued job waits for a fuller batch */
+    uint64_t idle_ns;   /* sequences: max_sequence_idle_microseconds */
+} tc__sched;
 
 typedef struct tc__labels {
     char **lines;
@@ -68,12 +111,16 @@ struct tc__model_handle {
     tc__mv_state state; /* guarded by core->lock */
     char *reason;       /* guarded by core->lock */
 
-    pthread_mutex_t qlock; /* guards head, tail, stopping, busy */
+    pthread_mutex_t qlock; /* guards queue, iqueues, stopping, busy, seqs, seq_count, iseqs */
     pthread_cond_t qcond;
-    tc__job *head;
-    tc__job *tail;
+    tc__jobq queue;    /* jobs any instance may run */
+    tc__jobq *iqueues; /* per instance: jobs of the sequences bound to it */
     bool stopping;
-    bool *busy;         /* per instance: an execute() is running on it */
+    bool *busy;      /* per instance: an execute() is running on it */
+    tc__sched sched; /* set before the threads start, then read-only */
+    tc__seq **seqs;  /* live sequences (sequence models) */
+    size_t seq_count;
+    uint32_t *iseqs;    /* per instance: live sequences bound to it */
     bool cheap;         /* backend->is_cheap(): small requests may run inline */
     pthread_t *threads; /* instance threads, one per instance */
     struct tc__instance *instances;
@@ -148,6 +195,30 @@ tc_code tc__mv_start(tc__model_handle *mv, tc__error *err); /* backend init + th
 void tc__mv_stop(tc__model_handle *mv);                     /* drain, join, fini */
 void tc__mv_unref(tc__model_handle *mv);
 void tc__mv_ref(tc__model_handle *mv);
+
+/* scheduling (sched.c): queue a job, run instance threads. */
+void tc__sched_init(tc__model_handle *mv);
+void tc__jobq_push(tc__jobq *q, tc__job *job);
+/* Instance thread body; `arg` is a struct tc__instance. */
+void *tc__sched_instance_main(void *arg);
+/* Execute jobs[0..n) on `instance` and complete each (infer.c). */
+void tc__run_batch(tc__model_handle *mv, uint32_t instance, tc__job **jobs, size_t n);
+
+/* sequences (sequence.c) */
+/* Check the sequence parameters of a job's request, find or start its
+ * sequence and bind the job to it (qlock held by the caller). */
+tc_code tc__seq_bind(tc__model_handle *mv, tc__job *job, tc__error *err);
+/* A job of the sequence finished or was dropped (takes qlock). */
+void tc__seq_job_done(tc__model_handle *mv, tc__job *job);
+/* Forget every sequence (version stopping; qlock held). */
+void tc__seq_clear(tc__model_handle *mv);
+/* The request the backend sees: `job->req` plus control and state inputs.
+ * `*out` is job->req itself when nothing is added. */
+tc_code tc__seq_request(const tc__model_handle *mv, const tc__job *job, tc__infer_request **out,
+                        tc__error *err);
+void tc__seq_request_free(const tc__job *job, tc__infer_request *r);
+/* Store the state output of `resp` and drop it from the response. */
+void tc__seq_capture_state(const tc__model_handle *mv, tc__job *job, tc__infer_response *resp);
 
 /* validation (validate.c) */
 tc_code tc__validate_request(const Inference__ModelConfig *cfg, const char *model,

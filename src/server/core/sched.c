@@ -1,0 +1,228 @@
+/* Scheduling: the version's queues and its instance threads. A plain model
+ * runs one queued job per execution; dynamic batching gathers queued jobs
+ * into one execution; sequence models keep one queue per instance (each
+ * sequence is bound to an instance) and batch at most one job per sequence
+ * into an execution, so a sequence's requests run in arrival order. */
+#include <string.h>
+#include <time.h>
+
+#include "common/alloc.h"
+#include "common/timeutil.h"
+#include "core/internal.h"
+
+/* Most jobs gathered into one execution. */
+#define MAX_GATHER 1024u
+
+static uint64_t largest_preferred(const int32_t *sizes, size_t n, uint64_t max_batch)
+{
+    uint64_t best = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (sizes[i] > 0 && (uint64_t)sizes[i] <= max_batch && (uint64_t)sizes[i] > best)
+            best = (uint64_t)sizes[i];
+    }
+    return best > 0 ? best : max_batch;
+}
+
+void tc__sched_init(tc__model_handle *mv)
+{
+    const Inference__ModelConfig *cfg = mv->config;
+    tc__sched *s = &mv->sched;
+    memset(s, 0, sizeof *s);
+    s->max_batch = cfg->max_batch_size > 0 ? (uint64_t)cfg->max_batch_size : 1;
+    s->preferred = s->max_batch;
+    const Inference__ModelSequenceBatching *sb = cfg->sequence_batching;
+    const Inference__ModelDynamicBatching *db = cfg->dynamic_batching;
+    if (cfg->scheduling_choice_case ==
+            INFERENCE__MODEL_CONFIG__SCHEDULING_CHOICE_SEQUENCE_BATCHING &&
+        sb != NULL) {
+        s->sequence = true;
+        uint64_t idle_us = sb->max_sequence_idle_microseconds;
+        s->idle_ns = (idle_us > 0 ? idle_us : 1000000u) * 1000u;
+        if (sb->strategy_choice_case ==
+                INFERENCE__MODEL_SEQUENCE_BATCHING__STRATEGY_CHOICE_OLDEST &&
+            sb->oldest != NULL) {
+            s->oldest = true;
+            s->preferred = largest_preferred(sb->oldest->preferred_batch_size,
+                                             sb->oldest->n_preferred_batch_size, s->max_batch);
+            s->delay_ns = sb->oldest->max_queue_delay_microseconds * 1000u;
+        } else if (sb->strategy_choice_case ==
+                       INFERENCE__MODEL_SEQUENCE_BATCHING__STRATEGY_CHOICE_DIRECT &&
+                   sb->direct != NULL) {
+            s->delay_ns = sb->direct->max_queue_delay_microseconds * 1000u;
+        }
+    } else if (cfg->scheduling_choice_case ==
+                   INFERENCE__MODEL_CONFIG__SCHEDULING_CHOICE_DYNAMIC_BATCHING &&
+               db != NULL) {
+        s->dynamic = true;
+        s->preferred =
+            largest_preferred(db->preferred_batch_size, db->n_preferred_batch_size, s->max_batch);
+        s->delay_ns = db->max_queue_delay_microseconds * 1000u;
+    }
+}
+
+void tc__jobq_push(tc__jobq *q, tc__job *job)
+{
+    job->next = NULL;
+    if (q->tail != NULL)
+        q->tail->next = job;
+    else
+        q->head = job;
+    q->tail = job;
+}
+
+static tc__jobq *queue_of(tc__model_handle *mv, uint32_t me)
+{
+    return mv->sched.sequence ? &mv->iqueues[me] : &mv->queue;
+}
+
+static bool picked(tc__job *const *out, size_t n, const tc__job *job)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (out[i] == job)
+            return true;
+    }
+    return false;
+}
+
+/* A job is eligible when no chosen job belongs to its sequence. */
+static bool seq_seen(tc__job *const *out, size_t n, const tc__seq *seq)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (out[i]->seq == seq)
+            return true;
+    }
+    return false;
+}
+
+/* Choose the jobs of the next execution into out[0..n) without unlinking
+ * them; *items is their total batch size. */
+static size_t choose(const tc__model_handle *mv, tc__jobq *q, tc__job **out, size_t cap,
+                     uint64_t *items)
+{
+    const tc__sched *s = &mv->sched;
+    size_t n = 0;
+    *items = 0;
+    for (tc__job *j = q->head; j != NULL && n < cap; j = j->next) {
+        /* A later job of a chosen sequence waits for the next execution
+         * (sequence jobs have batch size 1, so nothing else is skipped). */
+        if (s->sequence && seq_seen(out, n, j->seq))
+            continue;
+        if (n > 0 && *items + j->batch_size > s->max_batch)
+            break;
+        out[n++] = j;
+        *items += j->batch_size;
+        if (*items >= s->max_batch)
+            break;
+    }
+    return n;
+}
+
+static void unlink_chosen(tc__jobq *q, tc__job *const *out, size_t n)
+{
+    tc__job *prev = NULL;
+    tc__job *j = q->head;
+    while (j != NULL) {
+        tc__job *next = j->next;
+        if (picked(out, n, j)) {
+            if (prev != NULL)
+                prev->next = next;
+            else
+                q->head = next;
+            if (q->tail == j)
+                q->tail = prev;
+            j->next = NULL;
+        } else {
+            prev = j;
+        }
+        j = next;
+    }
+}
+
+/* qlock held. Take the jobs of the next execution on `me`; 0 when there is
+ * nothing to run yet (*wake_ns: when a partial batch becomes due, or 0). */
+static size_t gather(tc__model_handle *mv, uint32_t me, tc__job **out, size_t cap,
+                     uint64_t *wake_ns)
+{
+    *wake_ns = 0;
+    tc__jobq *q = queue_of(mv, me);
+    if (q->head == NULL)
+        return 0;
+    const tc__sched *s = &mv->sched;
+    if (s->max_batch <= 1 || (!s->dynamic && !s->sequence) || cap == 1) {
+        out[0] = q->head;
+        q->head = q->head->next;
+        if (q->head == NULL)
+            q->tail = NULL;
+        out[0]->next = NULL;
+        return 1;
+    }
+    uint64_t items = 0;
+    size_t n = choose(mv, q, out, cap, &items);
+    if (n == 0)
+        return 0;
+    uint64_t due = out[0]->enqueue_ns + s->delay_ns;
+    if (items < s->preferred && s->delay_ns > 0 && !mv->stopping && tc__now_ns() < due) {
+        *wake_ns = due;
+        return 0;
+    }
+    unlink_chosen(q, out, n);
+    return n;
+}
+
+static void wait_until(tc__model_handle *mv, uint64_t wake_ns)
+{
+    if (wake_ns == 0) {
+        pthread_cond_wait(&mv->qcond, &mv->qlock);
+        return;
+    }
+    uint64_t now = tc__now_ns();
+    uint64_t left = wake_ns > now ? wake_ns - now : 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t ns = (uint64_t)ts.tv_nsec + left;
+    ts.tv_sec += (time_t)(ns / 1000000000u);
+    ts.tv_nsec = (long)(ns % 1000000000u);
+    (void)pthread_cond_timedwait(&mv->qcond, &mv->qlock, &ts);
+}
+
+/* An instance thread takes queued jobs while its instance is not busy with
+ * an inline execution (tc__core_infer_inline), so execute() never runs
+ * twice at once on one instance. */
+void *tc__sched_instance_main(void *arg)
+{
+    struct tc__instance *inst = arg;
+    tc__model_handle *mv = inst->mv;
+    uint32_t me = inst->index;
+    size_t cap = mv->sched.max_batch < MAX_GATHER ? (size_t)mv->sched.max_batch : MAX_GATHER;
+    tc__job *one[1];
+    tc__job **batch = cap > 1 ? tc__calloc(cap, sizeof *batch) : NULL;
+    if (batch == NULL) {
+        batch = one;
+        cap = 1;
+    }
+    for (;;) {
+        pthread_mutex_lock(&mv->qlock);
+        size_t n = 0;
+        for (;;) {
+            uint64_t wake = 0;
+            if (!mv->busy[me])
+                n = gather(mv, me, batch, cap, &wake);
+            if (n > 0 || (mv->stopping && queue_of(mv, me)->head == NULL))
+                break;
+            wait_until(mv, wake);
+        }
+        if (n == 0) {
+            pthread_mutex_unlock(&mv->qlock);
+            break; /* stopping and drained */
+        }
+        mv->busy[me] = true;
+        pthread_mutex_unlock(&mv->qlock);
+        tc__run_batch(mv, me, batch, n);
+        pthread_mutex_lock(&mv->qlock);
+        mv->busy[me] = false;
+        pthread_mutex_unlock(&mv->qlock);
+    }
+    if (batch != one)
+        tc__free(batch);
+    return NULL;
+}
