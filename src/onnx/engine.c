@@ -291,6 +291,9 @@ tc_code tc__onnx_model_run(tc__onnx_model *model, const tc__onnx_input *inputs, 
         size_t idx;
         rc = find_output(g, &outputs[k], k, &idx, err);
     }
+    /* before planning too: oneDNN sizes its blocking for the thread count */
+    if (rc == TC_OK && model->threads > 0)
+        omp_set_num_threads(model->threads);
     if (rc == TC_OK)
         rc = ensure_plan(model, dims, n_key, err);
     if (rc != TC_OK)
@@ -300,8 +303,6 @@ tc_code tc__onnx_model_run(tc__onnx_model *model, const tc__onnx_input *inputs, 
         if (in->byte_size > 0 && !model->plan.vals[g->inputs[k]].is_const)
             memcpy(model->plan.vals[g->inputs[k]].data, in->data, in->byte_size);
     }
-    if (model->threads > 0)
-        omp_set_num_threads(model->threads);
     rc = tc__onnx_plan_exec(&model->plan, err);
     for (size_t k = 0; k < n_outputs && rc == TC_OK; k++) {
         size_t idx = 0;

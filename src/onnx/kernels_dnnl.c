@@ -86,7 +86,7 @@ static tc_code kernel_finish(tc__onnx_kernel **out, dnnl_primitive_desc_t pd, tc
         return tc__error_set(err, TC_E_NOMEM, "out of memory");
     }
     k->pd = pd;
-    dnnl_engine_t eng;
+    dnnl_engine_t eng = NULL;
     tc_code rc = tc__onnx_dnnl_engine(&eng, err);
     dnnl_status_t st = dnnl_success;
     if (rc == TC_OK)
@@ -106,7 +106,7 @@ static tc_code kernel_finish(tc__onnx_kernel **out, dnnl_primitive_desc_t pd, tc
 static tc_code make_pd(tc__onnx_kernel **out, const void *desc, const_dnnl_primitive_attr_t attr,
                        const char *what, tc__error *err)
 {
-    dnnl_engine_t eng;
+    dnnl_engine_t eng = NULL;
     tc_code rc = tc__onnx_dnnl_engine(&eng, err);
     if (rc != TC_OK)
         return rc;
@@ -214,7 +214,7 @@ tc_code tc__onnx_kernel_pool_new(tc__onnx_kernel **out, const tc__onnx_pool_para
 tc_code tc__onnx_kernel_reorder_new(tc__onnx_kernel **out, const dnnl_memory_desc_t *src,
                                     const dnnl_memory_desc_t *dst, tc__error *err)
 {
-    dnnl_engine_t eng;
+    dnnl_engine_t eng = NULL;
     tc_code rc = tc__onnx_dnnl_engine(&eng, err);
     if (rc != TC_OK)
         return rc;
@@ -267,7 +267,7 @@ tc_code tc__onnx_kernel_bind(tc__onnx_kernel *k, int arg, void *ptr, tc__error *
     }
     if (k->n_args == MAX_ARGS)
         return tc__error_set(err, TC_E_INTERNAL, "too many kernel arguments");
-    dnnl_engine_t eng;
+    dnnl_engine_t eng = NULL;
     tc_code rc = tc__onnx_dnnl_engine(&eng, err);
     if (rc != TC_OK)
         return rc;

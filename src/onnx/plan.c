@@ -510,8 +510,22 @@ static tc_code prep_manual(tc__onnx_plan *p, size_t i, tc__error *err)
     return TC_OK;
 }
 
+/* oneDNN divides by dimensions: keep empty tensors away from it. */
+static bool has_empty(const tc__onnx_plan *p, size_t i)
+{
+    const tc__onnx_pnode *pn = &p->nodes[i];
+    for (size_t k = 0; k < pn->n_in; k++) {
+        if (pn->in[k] >= 0 && p->vals[pn->in[k]].count == 0)
+            return true;
+    }
+    return p->vals[pn->out].count == 0;
+}
+
 static tc_code prepare(tc__onnx_plan *p, size_t i, tc__error *err)
 {
+    if (!tc__onnx_op_is_manual(p->g->nodes[i].op) && has_empty(p, i))
+        return tc__error_set(err, TC_E_NOT_SUPPORTED, "node '%s': empty tensors are not supported",
+                             p->g->nodes[i].name);
     switch (p->g->nodes[i].op) {
     case TC__OP_CONV:
         return prep_conv(p, i, err);
@@ -629,6 +643,10 @@ static tc_code walk_nodes(tc__onnx_plan *p, tc__error *err)
         tc_code rc = tc__onnx_infer(p, i, err);
         if (rc != TC_OK)
             return rc;
+        if (p->vals[pn->out].bytes > TC__ONNX_MAX_TENSOR_BYTES)
+            return tc__error_set(err, TC_E_NOT_SUPPORTED,
+                                 "node '%s': output tensor larger than %zu bytes", g->nodes[i].name,
+                                 TC__ONNX_MAX_TENSOR_BYTES);
         tc__onnx_op op = g->nodes[i].op;
         if (op == TC__OP_SHAPE || (tc__onnx_op_is_manual(op) && all_const(p, i)))
             rc = eval_const(p, i, err);

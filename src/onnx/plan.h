@@ -73,6 +73,8 @@ tc_code tc__onnx_window_geom(const tc__onnx_plan *p, size_t i, const int64_t *ke
 /* Small int64 graph inputs (shapes, axes) are planned as constants: their
  * values belong to the plan key, so new values re-plan. */
 #define TC__ONNX_SHAPE_INPUT_MAX 16
+/* Largest tensor a plan accepts (one activation or constant). */
+#define TC__ONNX_MAX_TENSOR_BYTES ((size_t)1 << 30)
 tc_code tc__onnx_plan_build(tc__onnx_plan *p, const tc__onnx_graph *g, const int64_t *key,
                             size_t n_key, tc__error *err);
 void tc__onnx_plan_cleanup(tc__onnx_plan *p);

@@ -6,9 +6,15 @@
 
 size_t tc__onnx_count(const int64_t *dims, size_t rank)
 {
+    /* saturates, so that absurd shapes fail the size limit instead of wrapping */
     size_t c = 1;
-    for (size_t i = 0; i < rank; i++)
+    for (size_t i = 0; i < rank; i++) {
+        if (dims[i] < 0)
+            return SIZE_MAX;
+        if (dims[i] > 0 && c > SIZE_MAX / (size_t)dims[i])
+            return SIZE_MAX;
         c *= (size_t)dims[i];
+    }
     return c;
 }
 
@@ -65,7 +71,8 @@ static void set_out(tc__onnx_plan *p, size_t i, int elem, size_t rank, const int
     if (dims != o->dims)
         memcpy(o->dims, dims, rank * sizeof(int64_t));
     o->count = tc__onnx_count(dims, rank);
-    o->bytes = o->count * tc__onnx_elem_size(elem);
+    o->bytes = o->count > TC__ONNX_MAX_TENSOR_BYTES ? SIZE_MAX
+                                                    : o->count * tc__onnx_elem_size(elem);
 }
 
 tc_code tc__onnx_window_geom(const tc__onnx_plan *p, size_t i, const int64_t *kernel,
@@ -243,7 +250,7 @@ static tc_code infer_reshape(tc__onnx_plan *p, size_t i, tc__error *err)
             infer = (int)d;
             continue;
         }
-        if (shape[d] < 0)
+        if (shape[d] < 0 || (shape[d] > 0 && known > (SIZE_MAX / 16) / (size_t)shape[d]))
             return fail(p, i, TC_E_INVALID_ARG, "invalid target shape", err);
         known *= (size_t)shape[d];
     }
