@@ -368,3 +368,41 @@ tc_code tc_client_infer_async(tc_client *client, const tc_request *req, tc_infer
         return bad_arg(client, "req or cb is NULL");
     return client->vt->infer_async(client, req, cb, user_data);
 }
+
+tc_code tc_client_infer_async_id(tc_client *client, const tc_request *req, tc_infer_cb cb,
+                                 void *user_data, uint64_t *call_id)
+{
+    ENTER(client);
+    if (req == NULL || cb == NULL)
+        return bad_arg(client, "req or cb is NULL");
+    if (client->vt->infer_async_id != NULL)
+        return client->vt->infer_async_id(client, req, cb, user_data, call_id);
+    tc_code rc = client->vt->infer_async(client, req, cb, user_data);
+    if (rc == TC_OK && call_id != NULL)
+        *call_id = ++client->next_call_id;
+    return rc;
+}
+
+tc_code tc_client_cancel(tc_client *client, uint64_t call_id)
+{
+    /* Thread-safe: does not touch the last error. */
+    if (client == NULL || call_id == 0)
+        return TC_E_INVALID_ARG;
+    if (client->vt->cancel == NULL)
+        return TC_E_NOT_SUPPORTED;
+    return client->vt->cancel(client, call_id);
+}
+
+tc_code tc_client_stream_start(tc_client *client, tc_stream_cb cb, void *user_data,
+                               const tc_headers *headers, tc_stream **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    ENTER(client);
+    if (cb == NULL || out == NULL)
+        return bad_arg(client, "cb or out is NULL");
+    if (client->vt->stream_start == NULL)
+        return tc__client_fail(client, TC_E_NOT_SUPPORTED,
+                               "streams need a gRPC client");
+    return client->vt->stream_start(client, cb, user_data, hl(headers), out);
+}

@@ -5,6 +5,7 @@
 #define TC_SRC_CLIENT_CLIENT_INTERNAL_H
 
 #include <tritonc/client.h>
+#include <tritonc/stream.h>
 
 #include "common/error.h"
 
@@ -57,6 +58,12 @@ typedef struct tc__client_vtable {
     tc_code (*unload)(tc_client *c, const char *model, bool dependents, const tc__hlist *h);
     tc_code (*infer)(tc_client *c, const tc_request *req, tc_result **result);
     tc_code (*infer_async)(tc_client *c, const tc_request *req, tc_infer_cb cb, void *ud);
+    /* Optional (NULL = TC_E_NOT_SUPPORTED, or a plain infer_async with a local id). */
+    tc_code (*infer_async_id)(tc_client *c, const tc_request *req, tc_infer_cb cb, void *ud,
+                              uint64_t *call_id);
+    tc_code (*cancel)(tc_client *c, uint64_t call_id);
+    tc_code (*stream_start)(tc_client *c, tc_stream_cb cb, void *ud, const tc__hlist *h,
+                            tc_stream **out);
 } tc__client_vtable;
 
 /* health `which` */
@@ -74,6 +81,7 @@ enum {
 struct tc_client {
     const tc__client_vtable *vt;
     tc__error last; /* message of the last failed call; written by the calling thread only */
+    uint64_t next_call_id; /* ids of transports without their own (calling thread only) */
 };
 
 /* Record a failure of the current call and return `code`. */

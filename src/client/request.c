@@ -1,6 +1,8 @@
 /* tc_request: building and reusing inference requests. */
 #include "client/request_internal.h"
 
+#include <tritonc/grpc.h>
+
 #include <string.h>
 
 #include "common/alloc.h"
@@ -417,9 +419,29 @@ tc_code tc_request_input_reset(tc_request *req, const char *name)
 {
     size_t i;
     tc_code rc = find_input(req, name, &i);
-    if (rc == TC_OK)
+    if (rc == TC_OK) {
+        int typed = req->data[i].typed;
         input_data_cleanup(&req->data[i]);
+        req->data[i].typed = typed;
+    }
     return rc;
+}
+
+tc_code tc_request_input_set_typed_contents(tc_request *req, const char *name, bool typed)
+{
+    size_t i;
+    tc_code rc = find_input(req, name, &i);
+    if (rc == TC_OK)
+        req->data[i].typed = typed ? TC__TYPED_TYPED : TC__TYPED_RAW;
+    return rc;
+}
+
+tc_code tc_request_set_enable_empty_final_response(tc_request *req, bool enable)
+{
+    if (req == NULL)
+        return TC_E_INVALID_ARG;
+    req->base.enable_empty_final_response = enable;
+    return TC_OK;
 }
 
 tc_code tc_request_remove_input(tc_request *req, const char *name)

@@ -2,6 +2,7 @@
 #ifndef TC_SRC_CLIENT_REQUEST_INTERNAL_H
 #define TC_SRC_CLIENT_REQUEST_INTERNAL_H
 
+#include <tritonc/client.h>
 #include <tritonc/request.h>
 
 #include "client/client_internal.h"
@@ -20,7 +21,10 @@ typedef struct tc__input_data {
     tc__chunk *chunks;
     size_t count;
     size_t byte_size; /* sum of the chunk lengths */
+    int typed;        /* gRPC: TC__TYPED_DEFAULT, _RAW or _TYPED */
 } tc__input_data;
+
+enum { TC__TYPED_DEFAULT = 0, TC__TYPED_RAW = 1, TC__TYPED_TYPED = 2 };
 
 struct tc_request {
     /* inputs[i].data/byte_size are left empty here: the sender fills them in
@@ -30,6 +34,10 @@ struct tc_request {
     bool binary_outputs;  /* default kind when no output is requested */
     tc__hlist headers;
     uint64_t client_timeout_us;
+    /* gRPC only */
+    bool typed_contents;          /* default for inputs left TC__TYPED_DEFAULT */
+    bool has_grpc_compression;    /* grpc_compression overrides the client's */
+    tc_compression grpc_compression;
 };
 
 #endif /* TC_SRC_CLIENT_REQUEST_INTERNAL_H */

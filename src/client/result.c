@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "proto/bytes.h"
 #include "proto/v2_json.h"
+#include "proto/v2_pb.h"
 
 tc_result *tc__result_new(void)
 {
@@ -89,6 +90,7 @@ void tc_result_free(tc_result *result)
         tc__free(result->bytes);
     }
     tc__infer_response_cleanup(&result->resp);
+    tc__pb_backing_free(result->pb_backing);
     tc__free(result->body);
     tc__free(result->message);
     tc__free(result);

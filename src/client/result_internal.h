@@ -20,6 +20,7 @@ struct tc_result {
     tc__infer_response resp; /* empty unless status is TC_OK */
     uint8_t *body;           /* owned response body; binary outputs point into it */
     tc__bytes_index *bytes;  /* one per output, NULL until a BYTES access */
+    void *pb_backing;        /* gRPC: unpacked message the outputs point into, or NULL */
 };
 
 /* A result with status TC_E_UNKNOWN and nothing else; NULL on allocation failure. */
