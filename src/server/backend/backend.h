@@ -93,6 +93,9 @@ extern const tc__backend tc__backend_sequence;
 extern const tc__backend tc__backend_sequence_accumulate;
 extern const tc__backend tc__backend_repeat;
 extern const tc__backend tc__backend_square;
+/* `backend: "onnxruntime"` or `platform: "onnxruntime_onnx"`: ONNX models on
+ * the CPU (src/onnx). */
+extern const tc__backend tc__backend_onnx;
 
 /* A new empty response for `br` (model name, version and request id
  * copied from br->response), or NULL when out of memory. */

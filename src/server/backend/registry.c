@@ -9,6 +9,7 @@
 static const tc__backend *const k_builtins[] = {
     &tc__backend_add_sub, &tc__backend_identity, &tc__backend_sequence,
     &tc__backend_repeat,  &tc__backend_square,   &tc__backend_sequence_accumulate,
+    &tc__backend_onnx,
 };
 
 /* Canonical example model names served by a built-in whatever backend or
@@ -46,6 +47,8 @@ tc_code tc__backend_select(const Inference__ModelConfig *cfg, const char *model_
     const char *backend = cfg->backend != NULL ? cfg->backend : "";
     const char *platform = cfg->platform != NULL ? cfg->platform : "";
     const tc__backend *b = tc__backend_find(backend);
+    if (b == NULL && strcmp(platform, "onnxruntime_onnx") == 0)
+        b = &tc__backend_onnx;
     if (b != NULL) {
         *out = b;
         return TC_OK;
@@ -63,12 +66,12 @@ tc_code tc__backend_select(const Inference__ModelConfig *cfg, const char *model_
         return tc__error_set(err, TC_E_INVALID_ARG,
                              "must specify 'backend' for '%s' (built-in backends: tritonc_add_sub, "
                              "tritonc_identity, tritonc_sequence, tritonc_sequence_accumulate, "
-                             "tritonc_repeat, tritonc_square)",
+                             "tritonc_repeat, tritonc_square, onnxruntime)",
                              model_name);
     return tc__error_set(err, TC_E_INVALID_ARG,
                          "unable to find backend '%s' (platform '%s') for model '%s'; built-in "
                          "backends are tritonc_add_sub, tritonc_identity, tritonc_sequence, "
-                         "tritonc_sequence_accumulate, tritonc_repeat and tritonc_square",
+                         "tritonc_sequence_accumulate, tritonc_repeat, tritonc_square and onnxruntime",
                          backend[0] != '\0' ? backend : platform, platform, model_name);
 }
 
