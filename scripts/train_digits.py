@@ -394,7 +394,8 @@ The UCI "Optical Recognition of Handwritten Digits" data set (test part,
     /usr/bin/python3 scripts/train_digits.py --out tools/digits
 
 (Debian's `/usr/bin/python3`; a `python3` earlier on PATH may lack these
-packages.) This rewrites `tools/digits/digits_onnx/` (this file,
+packages.) This rewrites `tools/digits/digits_onnx/` (copy it to
+`models/digits_onnx/`, where the bundled repository serves it: this file,
 `config.pbtxt`, `labels.txt`, `1/model.onnx`), `tools/digits/images/`
 (10 held-out test PNGs, one per digit, 28x28 8-bit grayscale, and
 `expected.txt`) and `tools/digits/reference.txt` (top-3 probabilities per
