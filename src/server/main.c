@@ -3,7 +3,9 @@
  * Flags use upstream tritonserver's names; both `--flag=value` and
  * `--flag value` are accepted, and boolean flags alone mean true. After
  * each service binds, one line goes to stdout (tests parse it):
- *   Started HTTPService at <address>:<port> */
+ *   Started GRPCInferenceService at <address>:<port>
+ *   Started HTTPService at <address>:<port>
+ * (gRPC first, as upstream prints them). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include "common/alloc.h"
 #include "common/log.h"
 #include "core/core.h"
+#include "frontend/grpc/grpc_server.h"
 #include "frontend/http/http_server.h"
 
 typedef enum flag_kind { FLAG_STRING, FLAG_UINT, FLAG_BOOL, FLAG_LIST } flag_kind;
@@ -26,6 +29,12 @@ typedef struct options {
     const char *http_address;
     const char *control_mode;
     const char *server_id;
+    /* gRPC frontend */
+    const char *grpc_address, *grpc_compression, *grpc_server_cert, *grpc_server_key,
+        *grpc_root_cert;
+    unsigned long grpc_max_message_size, grpc_keepalive_time, grpc_keepalive_timeout,
+        grpc_max_pings_without_data, grpc_min_recv_ping_interval, grpc_max_ping_strikes;
+    bool grpc_keepalive_permit_without_calls, grpc_use_ssl, grpc_use_ssl_mutual;
     unsigned long http_port, grpc_port, metrics_port, verbose, exit_timeout_secs, http_threads,
         http_max_input_size, poll_secs;
     bool allow_http, allow_grpc, allow_metrics, strict_model_config, strict_readiness, log_info,
@@ -44,11 +53,34 @@ typedef struct flag {
 static const flag k_flags[] = {
     {"model-repository", FLAG_LIST, OPT(repos), "model repository directory (repeatable)"},
     {"http-port", FLAG_UINT, OPT(http_port), "HTTP port (default 8000; 0 = any free port)"},
-    {"grpc-port", FLAG_UINT, OPT(grpc_port), "gRPC port (default 8001; accepted, unused)"},
+    {"grpc-port", FLAG_UINT, OPT(grpc_port), "gRPC port (default 8001; 0 = any free port)"},
+    {"grpc-address", FLAG_STRING, OPT(grpc_address), "gRPC bind address (default 0.0.0.0)"},
+    {"grpc-max-message-size", FLAG_UINT, OPT(grpc_max_message_size),
+     "largest gRPC message in bytes (default 2147483647)"},
+    {"grpc-infer-response-compression-level", FLAG_STRING, OPT(grpc_compression),
+     "none | low | medium | high (default none)"},
+    {"grpc-keepalive-time", FLAG_UINT, OPT(grpc_keepalive_time),
+     "ms between server keepalive pings (default 7200000)"},
+    {"grpc-keepalive-timeout", FLAG_UINT, OPT(grpc_keepalive_timeout),
+     "ms to wait for a ping ack (default 20000)"},
+    {"grpc-keepalive-permit-without-calls", FLAG_BOOL, OPT(grpc_keepalive_permit_without_calls),
+     "keepalive pings without calls (default false)"},
+    {"grpc-http2-max-pings-without-data", FLAG_UINT, OPT(grpc_max_pings_without_data),
+     "pings sent without data (default 2; 0 = no limit)"},
+    {"grpc-http2-min-recv-ping-interval-without-data", FLAG_UINT,
+     OPT(grpc_min_recv_ping_interval), "ms between client pings (default 300000)"},
+    {"grpc-http2-max-ping-strikes", FLAG_UINT, OPT(grpc_max_ping_strikes),
+     "bad pings before GOAWAY (default 2; 0 = no limit)"},
+    {"grpc-use-ssl", FLAG_BOOL, OPT(grpc_use_ssl), "serve gRPC over TLS (default false)"},
+    {"grpc-use-ssl-mutual", FLAG_BOOL, OPT(grpc_use_ssl_mutual),
+     "TLS with client certificates (default false)"},
+    {"grpc-server-cert", FLAG_STRING, OPT(grpc_server_cert), "PEM server certificate file"},
+    {"grpc-server-key", FLAG_STRING, OPT(grpc_server_key), "PEM server key file"},
+    {"grpc-root-cert", FLAG_STRING, OPT(grpc_root_cert), "PEM root certificate file"},
     {"metrics-port", FLAG_UINT, OPT(metrics_port), "metrics port (default 8002; accepted)"},
     {"http-address", FLAG_STRING, OPT(http_address), "HTTP bind address (default 0.0.0.0)"},
     {"allow-http", FLAG_BOOL, OPT(allow_http), "serve HTTP (default true)"},
-    {"allow-grpc", FLAG_BOOL, OPT(allow_grpc), "serve gRPC (accepted, not yet served)"},
+    {"allow-grpc", FLAG_BOOL, OPT(allow_grpc), "serve gRPC (default true)"},
     {"allow-metrics", FLAG_BOOL, OPT(allow_metrics), "serve metrics (accepted)"},
     {"model-control-mode", FLAG_STRING, OPT(control_mode), "none | poll | explicit"},
     {"load-model", FLAG_LIST, OPT(load_models), "explicit mode: model to load (repeatable, *)"},
@@ -185,6 +217,51 @@ static bool control_mode(const char *s, tc__control_mode *out)
     return true;
 }
 
+static bool compression_level(const char *s, tc__grpc_compression_level *out)
+{
+    if (s == NULL || strcmp(s, "none") == 0)
+        *out = TC__GRPC_LEVEL_NONE;
+    else if (strcmp(s, "low") == 0)
+        *out = TC__GRPC_LEVEL_LOW;
+    else if (strcmp(s, "medium") == 0)
+        *out = TC__GRPC_LEVEL_MEDIUM;
+    else if (strcmp(s, "high") == 0)
+        *out = TC__GRPC_LEVEL_HIGH;
+    else
+        return false;
+    return true;
+}
+
+static tc_code start_grpc(const options *o, tc__core *core, tc__grpc_server **out, tc__error *err)
+{
+    tc__grpc_options go;
+    memset(&go, 0, sizeof go);
+    go.address = o->grpc_address;
+    go.port = (uint16_t)o->grpc_port;
+    go.max_message_size = (size_t)o->grpc_max_message_size;
+    go.allow_client_shm = o->allow_client_shm;
+    (void)compression_level(o->grpc_compression, &go.compression_level);
+    go.keepalive_time_ms = o->grpc_keepalive_time;
+    go.keepalive_timeout_ms = o->grpc_keepalive_timeout;
+    go.keepalive_permit_without_calls = o->grpc_keepalive_permit_without_calls;
+    go.max_pings_without_data = (int64_t)o->grpc_max_pings_without_data;
+    go.min_recv_ping_interval_without_data_ms = (int64_t)o->grpc_min_recv_ping_interval;
+    go.max_ping_strikes = (int64_t)o->grpc_max_ping_strikes;
+    go.use_ssl = o->grpc_use_ssl || o->grpc_use_ssl_mutual;
+    go.use_ssl_mutual = o->grpc_use_ssl_mutual;
+    go.server_cert = o->grpc_server_cert;
+    go.server_key = o->grpc_server_key;
+    go.root_cert = o->grpc_root_cert;
+    tc_code rc = tc__grpc_server_new(core, &go, out, err);
+    if (rc != TC_OK)
+        return rc;
+    (void)fprintf(stdout, "Started GRPCInferenceService at %s:%u\n",
+                  o->grpc_address != NULL ? o->grpc_address : "0.0.0.0",
+                  (unsigned)tc__grpc_server_port(*out));
+    (void)fflush(stdout);
+    return TC_OK;
+}
+
 static int serve(const options *o, tc__control_mode mode)
 {
     tc__core_options co = {0};
@@ -199,10 +276,16 @@ static int serve(const options *o, tc__control_mode mode)
     co.server_id = o->server_id;
     tc__core *core = NULL;
     tc__http_server *http = NULL;
+    tc__grpc_server *grpc = NULL;
     tc__error err;
     tc__error_clear(&err);
     if (tc__core_new(&co, &core, &err) != TC_OK) {
         tc__log(TC_LOG_ERROR, "failed to start the server: %s", err.msg);
+        return 1;
+    }
+    if (o->allow_grpc && start_grpc(o, core, &grpc, &err) != TC_OK) {
+        tc__log(TC_LOG_ERROR, "%s", err.msg);
+        tc__core_free(core);
         return 1;
     }
     if (o->allow_http) {
@@ -210,6 +293,9 @@ static int serve(const options *o, tc__control_mode mode)
                                (size_t)o->http_max_input_size, o->allow_client_shm};
         if (tc__http_server_new(core, &ho, &http, &err) != TC_OK) {
             tc__log(TC_LOG_ERROR, "%s", err.msg);
+            tc__grpc_server_quiesce(grpc);
+            tc__core_drain(core);
+            tc__grpc_server_free(grpc, 0);
             tc__core_free(core);
             return 1;
         }
@@ -225,8 +311,10 @@ static int serve(const options *o, tc__control_mode mode)
     int sig = 0;
     (void)sigwait(&set, &sig);
     tc__log(TC_LOG_INFO, "signal %d received: shutting down", sig);
+    tc__grpc_server_quiesce(grpc);
     tc__http_server_quiesce(http);
     tc__core_drain(core);
+    tc__grpc_server_free(grpc, (unsigned)(o->exit_timeout_secs * 1000u));
     tc__http_server_free(http, (unsigned)(o->exit_timeout_secs * 1000u));
     tc__core_free(core);
     return 0;
@@ -246,6 +334,11 @@ int main(int argc, char **argv)
     o.http_threads = 8;
     o.http_max_input_size = (unsigned long)1 << 26;
     o.poll_secs = 15;
+    o.grpc_keepalive_time = 7200000;
+    o.grpc_keepalive_timeout = 20000;
+    o.grpc_max_pings_without_data = 2;
+    o.grpc_min_recv_ping_interval = 300000;
+    o.grpc_max_ping_strikes = 2;
     int rc = 1;
     tc__control_mode mode = TC__CONTROL_NONE;
     if (!parse_args(argc, argv, &o))
@@ -253,6 +346,13 @@ int main(int argc, char **argv)
     if (o.help) {
         usage(stdout);
         rc = 0;
+        goto out;
+    }
+    tc__grpc_compression_level level;
+    if (!compression_level(o.grpc_compression, &level) || o.grpc_port > 65535 ||
+        o.grpc_max_message_size > (unsigned long)INT32_MAX) {
+        (void)fprintf(stderr, "tritonc-server: bad --grpc-port, --grpc-max-message-size or "
+                              "--grpc-infer-response-compression-level\n");
         goto out;
     }
     if (!control_mode(o.control_mode, &mode)) {
