@@ -6,8 +6,9 @@
  * - mobilenet_v2 (../shared/models/imagenet, never copied: symlinked into
  *   the temporary repository): parrot.jpg -> 89, grace_hopper.bmp -> 653,
  *   cat.bmp -> 286, with INCEPTION scaling and 3 classes.
- * - digits_onnx (tools/digits): 28x28 grayscale PNGs, NONE scaling, the
- *   expected classes from tools/digits/images/expected.txt.
+ * - digits_onnx (models/digits_onnx, test images in tools/digits/images):
+ *   28x28 grayscale PNGs, NONE scaling, the expected classes from
+ *   tools/digits/images/expected.txt.
  *
  * A case skips, saying why, when the imagenet folder is missing, when the
  * server has no backend for the model's platform yet (the repository index
@@ -101,9 +102,9 @@ static void build_digits(fixture *f)
     make_dir(f, "repo");
     make_dir(f, "repo/digits_onnx");
     make_dir(f, "repo/digits_onnx/1");
-    make_link(f, DIGITS_DIR "/digits_onnx/1/model.onnx", "repo/digits_onnx/1/model.onnx");
-    make_link(f, DIGITS_DIR "/digits_onnx/labels.txt", "repo/digits_onnx/labels.txt");
-    make_link(f, DIGITS_DIR "/digits_onnx/config.pbtxt", "repo/digits_onnx/config.pbtxt");
+    make_link(f, TC_MODELS_DIR "/digits_onnx/1/model.onnx", "repo/digits_onnx/1/model.onnx");
+    make_link(f, TC_MODELS_DIR "/digits_onnx/labels.txt", "repo/digits_onnx/labels.txt");
+    make_link(f, TC_MODELS_DIR "/digits_onnx/config.pbtxt", "repo/digits_onnx/config.pbtxt");
     snprintf(f->images, sizeof f->images, "%s", DIGITS_DIR "/images");
 }
 
