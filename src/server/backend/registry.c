@@ -68,11 +68,12 @@ tc_code tc__backend_select(const Inference__ModelConfig *cfg, const char *model_
                              "tritonc_identity, tritonc_sequence, tritonc_sequence_accumulate, "
                              "tritonc_repeat, tritonc_square, onnxruntime)",
                              model_name);
-    return tc__error_set(err, TC_E_INVALID_ARG,
-                         "unable to find backend '%s' (platform '%s') for model '%s'; built-in "
-                         "backends are tritonc_add_sub, tritonc_identity, tritonc_sequence, "
-                         "tritonc_sequence_accumulate, tritonc_repeat, tritonc_square and onnxruntime",
-                         backend[0] != '\0' ? backend : platform, platform, model_name);
+    return tc__error_set(
+        err, TC_E_INVALID_ARG,
+        "unable to find backend '%s' (platform '%s') for model '%s'; built-in "
+        "backends are tritonc_add_sub, tritonc_identity, tritonc_sequence, "
+        "tritonc_sequence_accumulate, tritonc_repeat, tritonc_square and onnxruntime",
+        backend[0] != '\0' ? backend : platform, platform, model_name);
 }
 
 tc_code tc__backend_output_add(tc__infer_response *resp, const char *name, tc_dtype dtype,

@@ -496,6 +496,16 @@ static tc_code publish(tc__core *core, tc__model_entry *e, tc__model_handle **fr
     return TC_OK;
 }
 
+static bool has_ready(tc__core *core, const tc__model_entry *e)
+{
+    bool ready = false;
+    pthread_mutex_lock(&core->lock);
+    for (size_t i = 0; i < e->version_count && !ready; i++)
+        ready = e->versions[i]->state == TC__MV_READY;
+    pthread_mutex_unlock(&core->lock);
+    return ready;
+}
+
 static void set_reason(tc__core *core, tc__model_entry *e, const char *reason)
 {
     pthread_mutex_lock(&core->lock);
@@ -536,7 +546,13 @@ tc_code tc__repo_load(tc__core *core, const char *name, const char *config_json,
         rc = tc__error_set(&lerr, TC_E_INVALID_ARG, "model directory of '%s' is gone", name);
     if (rc == TC_OK)
         rc = build_versions(core, name, dir, config_json, config_len, &fresh, &n, &lerr);
-    if (rc != TC_OK && n == 0) {
+    if (rc != TC_OK && (n == 0 || has_ready(core, e))) {
+        /* A failed reload keeps the loaded versions serving. */
+        for (size_t i = 0; i < n; i++) {
+            tc__mv_stop(fresh[i]);
+            tc__mv_unref(fresh[i]);
+        }
+        n = 0;
         set_reason(core, e, lerr.msg);
         goto out;
     }

@@ -14,6 +14,7 @@
 #include "tc_test.h"
 
 #include "common/alloc.h"
+#include "common/timeutil.h"
 #include "core/internal.h"
 
 #define UT_MAX_RESPONSES 64

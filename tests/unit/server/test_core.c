@@ -176,7 +176,7 @@ static void test_bundled_repository(void **state)
     tc__repo_index idx;
     tc__error err;
     assert_int_equal(tc__core_repo_index(core, false, &idx, &err), TC_OK);
-    assert_int_equal(idx.count, 10);
+    assert_int_equal(idx.count, 11);
     for (size_t i = 0; i < idx.count; i++) {
         assert_string_equal(idx.entries[i].state, "READY");
         assert_string_equal(idx.entries[i].version, "1");
@@ -489,7 +489,7 @@ static void test_simple_add_sub_and_stats(void **state)
     assert_true(s[0].last_inference_ms > 0);
     tc__model_stats_free(s, n);
     assert_int_equal(tc__core_model_stats(core, NULL, NULL, &s, &n, &err), TC_OK);
-    assert_int_equal(n, 10);
+    assert_int_equal(n, 11);
     tc__model_stats_free(s, n);
     assert_int_equal(tc__core_model_stats(core, "nope", NULL, &s, &n, &err), TC_E_INVALID_ARG);
     assert_string_equal(err.msg, "requested model 'nope' is not available");
