@@ -918,9 +918,11 @@ static bool drive_once(tc__gconn *conn, int max_ms)
     uint64_t until = min_deadline(check_deadlines(conn, now), keepalive(conn, now));
     if (conn->state == ST_OPEN)
         (void)flush(conn);
-    run_deliveries(conn);
-    if (conn->dq_head != NULL)
-        max_ms = 0;
+    if (conn->dq_head != NULL) {
+        /* Something completed: let the caller look before waiting again. */
+        run_deliveries(conn);
+        return true;
+    }
     struct pollfd p[2];
     nfds_t np = 0;
     p[np].fd = conn->wake[0];
