@@ -42,11 +42,10 @@ static int teardown(void **state)
 }
 
 /* Run examples/<name> -u localhost:<port> [extra]; returns its output. */
-static char *run_example(void **state, const char *name, const char *extra, int *status)
+static char *run_example_on(int port, const char *name, const char *extra, int *status)
 {
-    tc_test_server *s = *state;
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s/%s -u localhost:%d %s 2>&1", TC_EXAMPLES_DIR, name, s->http_port,
+    snprintf(cmd, sizeof cmd, "%s/%s -u localhost:%d %s 2>&1", TC_EXAMPLES_DIR, name, port,
              extra ? extra : "");
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
@@ -67,6 +66,12 @@ static char *run_example(void **state, const char *name, const char *extra, int 
     if (*status != 0)
         fprintf(stderr, "%s exited %d:\n%s\n", name, *status, out);
     return out;
+}
+
+static char *run_example(void **state, const char *name, const char *extra, int *status)
+{
+    tc_test_server *s = *state;
+    return run_example_on(s->http_port, name, extra, status);
 }
 
 static void expect_pass(void **state, const char *name, const char *extra)
@@ -123,6 +128,124 @@ static void example_fails_without_server(void **state)
     assert_int_equal(tc_test_server_start(s, TC_MODELS_DIR, NULL), 0);
 }
 
+
+/* ---- gRPC examples (against the server's gRPC port) ------------------------------- */
+
+/* Skip while the server has no gRPC port, or while `model` (if any) is missing. */
+static void need_grpc(void **state, const char *model)
+{
+    tc_test_server *s = *state;
+    if (s->grpc_port <= 0) {
+        fprintf(stderr, "SKIP: tritonc-server does not serve gRPC yet\n");
+        skip();
+    }
+    if (model != NULL) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s/config.pbtxt", TC_MODELS_DIR, model);
+        if (access(path, R_OK) != 0) {
+            fprintf(stderr, "SKIP: model %s is not in the repository yet\n", model);
+            skip();
+        }
+    }
+}
+
+static void expect_grpc_pass(void **state, const char *name, const char *extra, const char *model)
+{
+    need_grpc(state, model);
+    tc_test_server *s = *state;
+    int status = -1;
+    char *out = run_example_on(s->grpc_port, name, extra, &status);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(out, "PASS"));
+    free(out);
+}
+
+static void simple_grpc_infer_client(void **state)
+{
+    expect_grpc_pass(state, "simple_grpc_infer_client", NULL, NULL);
+}
+
+static void simple_grpc_infer_client_gzip(void **state)
+{
+    expect_grpc_pass(state, "simple_grpc_infer_client", "-C gzip", NULL);
+}
+
+static void simple_grpc_infer_client_deflate(void **state)
+{
+    expect_grpc_pass(state, "simple_grpc_infer_client", "-C deflate", NULL);
+}
+
+static void simple_grpc_async_infer_client(void **state)
+{
+    expect_grpc_pass(state, "simple_grpc_async_infer_client", NULL, NULL);
+}
+
+static void simple_grpc_health_metadata(void **state)
+{
+    expect_grpc_pass(state, "simple_grpc_health_metadata", "-v", NULL);
+}
+
+static void simple_grpc_model_control(void **state)
+{
+    expect_grpc_pass(state, "simple_grpc_model_control", NULL, NULL);
+}
+
+static void simple_grpc_string_infer_client(void **state)
+{
+    expect_grpc_pass(state, "simple_grpc_string_infer_client", NULL, NULL);
+}
+
+static void simple_grpc_sequence_stream_infer_client(void **state)
+{
+    expect_grpc_pass(state, "simple_grpc_sequence_stream_infer_client", NULL, "simple_sequence");
+}
+
+static void simple_grpc_sequence_sync_infer_client(void **state)
+{
+    expect_grpc_pass(state, "simple_grpc_sequence_sync_infer_client", NULL, "simple_sequence");
+}
+
+static void simple_http_sequence_sync_infer_client(void **state)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/simple_sequence/config.pbtxt", TC_MODELS_DIR);
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "SKIP: model simple_sequence is not in the repository yet\n");
+        skip();
+    }
+    expect_pass(state, "simple_http_sequence_sync_infer_client", NULL);
+}
+
+static void simple_grpc_custom_repeat(void **state)
+{
+    expect_grpc_pass(state, "simple_grpc_custom_repeat", "-r 5 -d 1", "repeat_int32");
+}
+
+static void simple_grpc_keepalive_client(void **state)
+{
+    expect_grpc_pass(state, "simple_grpc_keepalive_client", NULL, NULL);
+}
+
+static void simple_grpc_custom_args_client(void **state)
+{
+    expect_grpc_pass(state, "simple_grpc_custom_args_client", NULL, NULL);
+}
+
+static void grpc_explicit_int_content_client(void **state)
+{
+    expect_grpc_pass(state, "grpc_explicit_int_content_client", NULL, NULL);
+}
+
+static void grpc_explicit_int8_content_client(void **state)
+{
+    expect_grpc_pass(state, "grpc_explicit_int8_content_client", NULL, NULL);
+}
+
+static void grpc_explicit_byte_content_client(void **state)
+{
+    expect_grpc_pass(state, "grpc_explicit_byte_content_client", NULL, NULL);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(simple_http_infer_client, setup, teardown),
     cmocka_unit_test_setup_teardown(simple_http_health_metadata, setup, teardown),
@@ -130,6 +253,22 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(simple_http_async_infer_client, setup, teardown),
     cmocka_unit_test_setup_teardown(simple_http_model_control, setup_explicit, teardown),
     cmocka_unit_test_setup_teardown(example_fails_without_server, setup, teardown),
+    cmocka_unit_test_setup_teardown(simple_grpc_infer_client, setup, teardown),
+    cmocka_unit_test_setup_teardown(simple_grpc_infer_client_gzip, setup, teardown),
+    cmocka_unit_test_setup_teardown(simple_grpc_infer_client_deflate, setup, teardown),
+    cmocka_unit_test_setup_teardown(simple_grpc_async_infer_client, setup, teardown),
+    cmocka_unit_test_setup_teardown(simple_grpc_health_metadata, setup, teardown),
+    cmocka_unit_test_setup_teardown(simple_grpc_model_control, setup_explicit, teardown),
+    cmocka_unit_test_setup_teardown(simple_grpc_string_infer_client, setup, teardown),
+    cmocka_unit_test_setup_teardown(simple_grpc_sequence_stream_infer_client, setup, teardown),
+    cmocka_unit_test_setup_teardown(simple_grpc_sequence_sync_infer_client, setup, teardown),
+    cmocka_unit_test_setup_teardown(simple_http_sequence_sync_infer_client, setup, teardown),
+    cmocka_unit_test_setup_teardown(simple_grpc_custom_repeat, setup, teardown),
+    cmocka_unit_test_setup_teardown(simple_grpc_keepalive_client, setup, teardown),
+    cmocka_unit_test_setup_teardown(simple_grpc_custom_args_client, setup, teardown),
+    cmocka_unit_test_setup_teardown(grpc_explicit_int_content_client, setup, teardown),
+    cmocka_unit_test_setup_teardown(grpc_explicit_int8_content_client, setup, teardown),
+    cmocka_unit_test_setup_teardown(grpc_explicit_byte_content_client, setup, teardown),
 };
 
 TC_TEST_MAIN(tests)
