@@ -8,7 +8,8 @@ PACKAGES="build-essential cmake pkg-config clang
 libcurl4-openssl-dev libmicrohttpd-dev libnghttp2-dev libssl-dev zlib1g-dev
 libprotobuf-c-dev protobuf-c-compiler libjson-c-dev libcmocka-dev
 libstb-dev curl valgrind
-libdnnl-dev libonnx-testdata"
+libdnnl-dev libonnx-testdata
+python3-grpcio python3-grpc-tools python3-numpy"
 
 missing=""
 for p in $PACKAGES; do
