@@ -34,6 +34,37 @@ start_server() {
     done
     [ -n "$http" ] || { cat "$log"; echo "tritonc-server did not start" >&2; exit 1; }
     url="localhost:${http##*:}"
+    # The gRPC port, when the server serves gRPC (bounded wait; empty if not).
+    grpc=""
+    i=0
+    while [ $i -lt 20 ]; do
+        grpc=$(sed -n 's/^Started GRPCInferenceService at \(.*\)$/\1/p' "$log" | head -n 1)
+        [ -n "$grpc" ] && break
+        sleep 0.1
+        i=$((i + 1))
+    done
+    grpc_url=""
+    if [ -n "$grpc" ]; then grpc_url="localhost:${grpc##*:}"; fi
+}
+
+# run_grpc [MODEL] EXAMPLE ARGS... : a gRPC example against $grpc_url; skipped
+# (with a note) while the server has no gRPC port or MODEL is not in models/.
+run_grpc() {
+    model=$1
+    shift
+    if [ -z "$grpc_url" ]; then
+        echo
+        echo "== skipped $1: tritonc-server does not serve gRPC"
+        return
+    fi
+    if [ "$model" != "-" ] && [ ! -d "models/$model" ]; then
+        echo
+        echo "== skipped $1: model $model is not in models/"
+        return
+    fi
+    ex=$1
+    shift
+    run "$build/examples/$ex" -u "$grpc_url" "$@"
 }
 
 status=0
@@ -52,11 +83,27 @@ for ex in simple_http_health_metadata simple_http_infer_client simple_http_strin
           simple_http_async_infer_client; do
     run "$build/examples/$ex" -u "$url"
 done
+if [ -d models/simple_sequence ]; then
+    run "$build/examples/simple_http_sequence_sync_infer_client" -u "$url"
+fi
+echo
+echo "== gRPC examples (gRPC ${grpc_url:-not served})"
+for ex in simple_grpc_health_metadata simple_grpc_infer_client simple_grpc_async_infer_client \
+          simple_grpc_string_infer_client simple_grpc_keepalive_client \
+          simple_grpc_custom_args_client grpc_explicit_int_content_client \
+          grpc_explicit_int8_content_client grpc_explicit_byte_content_client; do
+    run_grpc - "$ex"
+done
+run_grpc - simple_grpc_infer_client -C gzip
+run_grpc simple_sequence simple_grpc_sequence_sync_infer_client
+run_grpc simple_sequence simple_grpc_sequence_stream_infer_client
+run_grpc repeat_int32 simple_grpc_custom_repeat
 
 start_server --model-control-mode=explicit
 echo
 echo "== tritonc-server in explicit model-control mode (HTTP $url)"
 run "$build/examples/simple_http_model_control" -u "$url"
+run_grpc - simple_grpc_model_control
 
 echo
 if [ $status -eq 0 ]; then echo "demo: every example passed"; else echo "demo: some examples FAILED" >&2; fi
