@@ -1,6 +1,6 @@
 /* Private helpers of the v2 JSON codec (v2_json_*.c): a hand-written JSON
- * writer into tc__buf for the encoders, and json-c based readers shared by
- * the decoders. Not for use outside src/proto. */
+ * writer into tc__buf for the encoders, and readers over the json_lite DOM
+ * shared by the decoders. Not for use outside src/proto. */
 #ifndef TC_SRC_PROTO_V2_JSON_INT_H
 #define TC_SRC_PROTO_V2_JSON_INT_H
 
@@ -12,6 +12,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "proto/json_lite.h"
 #include "proto/v2_types.h"
 
 /* ---- writer ------------------------------------------------------------- */
@@ -48,26 +49,46 @@ tc_code tc__jw_param_value(tc__buf *b, const tc__param *p);
 tc_code tc__jw_tensor_data(tc__buf *b, tc_dtype dtype, const uint8_t *data, size_t byte_size,
                            tc__jw_mode mode, const char *name, tc__error *err);
 
-/* ---- reader ------------------------------------------------------------- */
+/* ---- json-c reader ------------------------------------------------------ */
 
-/* Parse `len` bytes of JSON text; the whole text must be one value plus
+/* The json-c based reader the v2 decoders used before json_lite; kept for
+ * the JSON that is off the hot path (v2_pb_json.c: trace and log settings).
+ * Parse `len` bytes of JSON text; the whole text must be one value plus
  * whitespace. Integer literals outside [INT64_MIN, UINT64_MAX] are rejected
  * (json-c would clamp them silently). `depth` bounds nesting. On failure
  * returns NULL with TC_E_INVALID_ARG and a message prefixed by `what`. */
 json_object *tc__jr_parse(const char *text, size_t len, size_t depth, const char *what,
                           tc__error *err);
-
 /* Exact integer reads. False when `o` is not a JSON integer in range. */
 bool tc__jr_u64(json_object *o, uint64_t *out);
 bool tc__jr_i64(json_object *o, int64_t *out);
+
+/* ---- reader (json_lite DOM) ------------------------------------------------ */
+
+/* Parse `len` bytes of JSON text; the whole text must be one value plus
+ * whitespace. Integer literals outside [INT64_MIN, UINT64_MAX] are rejected
+ * (json-c, the previous reader, would clamp them). NaN, Infinity and
+ * -Infinity are accepted, since the writer emits them. `depth` bounds
+ * nesting as json-c's depth argument did (see tc__jl_parse). On failure
+ * returns NULL with TC_E_INVALID_ARG (TC_E_NOMEM) and a message prefixed by
+ * `what`. Free the result with tc__jl_free(). */
+tc__jl_doc *tc__jd_parse(const char *text, size_t len, size_t depth, const char *what,
+                         tc__error *err);
+
+/* Member `key` of `o` as json-c's json_object_object_get() saw it: NULL
+ * when absent, when the value is null, or when `o` is not an object. */
+const tc__jl_value *tc__jd_get(const tc__jl_value *o, const char *key);
+/* A member's value with an explicit null mapped to NULL, as json-c did. */
+const tc__jl_value *tc__jd_nonnull(const tc__jl_value *v);
+
 /* A JSON string without embedded NUL, duplicated into *out (NULL on OOM:
  * returns TC_E_NOMEM; TC_E_INVALID_ARG when not a string). */
-tc_code tc__jr_strdup(json_object *o, char **out);
+tc_code tc__jd_strdup(const tc__jl_value *o, char **out);
 /* Shape array: non-negative integers only unless allow_negative. */
-tc_code tc__jr_shape(json_object *o, bool allow_negative, int64_t **shape, size_t *ndim);
+tc_code tc__jd_shape(const tc__jl_value *o, bool allow_negative, int64_t **shape, size_t *ndim);
 /* Add a custom parameter from a JSON scalar (string, int, bool, double).
  * TC_E_INVALID_ARG for arrays, objects and null. */
-tc_code tc__jr_param(tc__params *p, const char *key, json_object *v);
+tc_code tc__jd_param(tc__params *p, const char *key, const tc__jl_value *v);
 
 /* Product of a shape's dimensions; false on overflow or negative dims. */
 bool tc__shape_elements(const int64_t *shape, size_t ndim, size_t *count);
@@ -77,7 +98,7 @@ bool tc__shape_elements(const int64_t *shape, size_t ndim, size_t *count);
  * element count against t's shape and each value against t->dtype.
  * `max_size` bounds the converted size (0 = no bound). Messages name the
  * tensor. TC_E_INVALID_ARG or TC_E_NOMEM. */
-tc_code tc__jr_tensor_data(json_object *data, tc__tensor *t, size_t max_depth, size_t max_size,
-                           tc__error *err);
+tc_code tc__jd_tensor_data(const tc__jl_value *data, tc__tensor *t, size_t max_depth,
+                           size_t max_size, tc__error *err);
 
 #endif /* TC_SRC_PROTO_V2_JSON_INT_H */

@@ -157,33 +157,34 @@ static tc_code bad(tc__error *err, const char *doc, const char *what)
     return tc__error_set(err, TC_E_PROTOCOL, "invalid %s: bad '%s'", doc, what);
 }
 
-static tc_code get_string(json_object *obj, const char *key, bool required, char **out,
+static tc_code get_string(const tc__jl_value *obj, const char *key, bool required, char **out,
                           tc__error *err, const char *doc)
 {
-    json_object *v = json_object_object_get(obj, key);
+    const tc__jl_value *v = tc__jd_get(obj, key);
     if (v == NULL)
         return required ? bad(err, doc, key) : TC_OK;
-    tc_code rc = tc__jr_strdup(v, out);
+    tc_code rc = tc__jd_strdup(v, out);
     if (rc == TC_E_NOMEM)
         return tc__error_set(err, rc, "out of memory");
     return rc == TC_OK ? TC_OK : bad(err, doc, key);
 }
 
-static tc_code get_str_array(json_object *obj, const char *key, char ***out, size_t *count,
+static tc_code get_str_array(const tc__jl_value *obj, const char *key, char ***out, size_t *count,
                              tc__error *err, const char *doc)
 {
-    json_object *arr = json_object_object_get(obj, key);
+    const tc__jl_value *arr = tc__jd_get(obj, key);
     if (arr == NULL)
         return TC_OK;
-    if (!json_object_is_type(arr, json_type_array))
+    if (!tc__jl_is(arr, TC__JL_ARRAY))
         return bad(err, doc, key);
-    size_t n = json_object_array_length(arr);
+    size_t n = arr->len;
     *out = tc__calloc(n ? n : 1, sizeof **out);
     if (*out == NULL)
         return tc__error_set(err, TC_E_NOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    for (const tc__jl_value *e = tc__jl_first(arr); e != NULL; e = tc__jl_next(arr, e), i++) {
         *count = i + 1;
-        tc_code rc = tc__jr_strdup(json_object_array_get_idx(arr, i), &(*out)[i]);
+        tc_code rc = tc__jd_strdup(e, &(*out)[i]);
         if (rc == TC_E_NOMEM)
             return tc__error_set(err, rc, "out of memory");
         if (rc != TC_OK)
@@ -192,12 +193,12 @@ static tc_code get_str_array(json_object *obj, const char *key, char ***out, siz
     return TC_OK;
 }
 
-static json_object *parse_doc(const uint8_t *body, size_t len, const char *doc, tc__error *err)
+static tc__jl_doc *parse_doc(const uint8_t *body, size_t len, const char *doc, tc__error *err)
 {
-    json_object *root = tc__jr_parse((const char *)body, len, 16, doc, err);
-    if (root == NULL && err->code != TC_E_NOMEM)
+    tc__jl_doc *d = tc__jd_parse((const char *)body, len, 16, doc, err);
+    if (d == NULL && err->code != TC_E_NOMEM)
         err->code = TC_E_PROTOCOL;
-    return root;
+    return d;
 }
 
 tc_code tc__v2_server_metadata_decode(const uint8_t *body, size_t len, tc__server_metadata *m,
@@ -210,49 +211,51 @@ tc_code tc__v2_server_metadata_decode(const uint8_t *body, size_t len, tc__serve
     if (m == NULL || (body == NULL && len > 0))
         return tc__error_set(err, TC_E_INVALID_ARG, "invalid argument");
     memset(m, 0, sizeof *m);
-    json_object *root = parse_doc(body, len, doc, err);
-    if (root == NULL)
+    tc__jl_doc *d = parse_doc(body, len, doc, err);
+    if (d == NULL)
         return err->code;
-    tc_code rc = json_object_is_type(root, json_type_object) ? TC_OK : bad(err, doc, "root");
+    const tc__jl_value *root = tc__jl_root(d);
+    tc_code rc = tc__jl_is(root, TC__JL_OBJECT) ? TC_OK : bad(err, doc, "root");
     if (rc == TC_OK)
         rc = get_string(root, "name", true, &m->name, err, doc);
     if (rc == TC_OK)
         rc = get_string(root, "version", false, &m->version, err, doc);
     if (rc == TC_OK)
         rc = get_str_array(root, "extensions", &m->extensions, &m->extension_count, err, doc);
-    json_object_put(root);
+    tc__jl_free(d);
     if (rc != TC_OK)
         tc__server_metadata_cleanup(m);
     return rc;
 }
 
-static tc_code get_tensor_metas(json_object *obj, const char *key, tc__tensor_meta **out,
+static tc_code get_tensor_metas(const tc__jl_value *obj, const char *key, tc__tensor_meta **out,
                                 size_t *count, tc__error *err, const char *doc)
 {
-    json_object *arr = json_object_object_get(obj, key);
+    const tc__jl_value *arr = tc__jd_get(obj, key);
     if (arr == NULL)
         return TC_OK;
-    if (!json_object_is_type(arr, json_type_array))
+    if (!tc__jl_is(arr, TC__JL_ARRAY))
         return bad(err, doc, key);
-    size_t n = json_object_array_length(arr);
+    size_t n = arr->len;
     *out = tc__calloc(n ? n : 1, sizeof **out);
     if (*out == NULL)
         return tc__error_set(err, TC_E_NOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    for (const tc__jl_value *e = tc__jl_first(arr); e != NULL; e = tc__jl_next(arr, e), i++) {
         *count = i + 1;
         tc__tensor_meta *t = &(*out)[i];
-        json_object *o = json_object_array_get_idx(arr, i);
-        if (!json_object_is_type(o, json_type_object))
+        const tc__jl_value *o = tc__jd_nonnull(e);
+        if (!tc__jl_is(o, TC__JL_OBJECT))
             return bad(err, doc, key);
         tc_code rc = get_string(o, "name", true, &t->name, err, doc);
         if (rc != TC_OK)
             return rc;
-        json_object *dt = json_object_object_get(o, "datatype");
-        if (!json_object_is_type(dt, json_type_string))
+        const tc__jl_value *dt = tc__jd_get(o, "datatype");
+        if (!tc__jl_is(dt, TC__JL_STRING))
             return bad(err, doc, "datatype");
         /* An unknown (newer) datatype stays TC_DTYPE_INVALID. */
-        t->dtype = tc_dtype_from_name(json_object_get_string(dt));
-        rc = tc__jr_shape(json_object_object_get(o, "shape"), true, &t->shape, &t->ndim);
+        t->dtype = tc_dtype_from_name(dt->v.s);
+        rc = tc__jd_shape(tc__jd_get(o, "shape"), true, &t->shape, &t->ndim);
         if (rc == TC_E_NOMEM)
             return tc__error_set(err, rc, "out of memory");
         if (rc != TC_OK)
@@ -271,10 +274,11 @@ tc_code tc__v2_model_metadata_decode(const uint8_t *body, size_t len, tc__model_
     if (m == NULL || (body == NULL && len > 0))
         return tc__error_set(err, TC_E_INVALID_ARG, "invalid argument");
     memset(m, 0, sizeof *m);
-    json_object *root = parse_doc(body, len, doc, err);
-    if (root == NULL)
+    tc__jl_doc *d = parse_doc(body, len, doc, err);
+    if (d == NULL)
         return err->code;
-    tc_code rc = json_object_is_type(root, json_type_object) ? TC_OK : bad(err, doc, "root");
+    const tc__jl_value *root = tc__jl_root(d);
+    tc_code rc = tc__jl_is(root, TC__JL_OBJECT) ? TC_OK : bad(err, doc, "root");
     if (rc == TC_OK)
         rc = get_string(root, "name", true, &m->name, err, doc);
     if (rc == TC_OK)
@@ -285,15 +289,16 @@ tc_code tc__v2_model_metadata_decode(const uint8_t *body, size_t len, tc__model_
         rc = get_tensor_metas(root, "inputs", &m->inputs, &m->input_count, err, doc);
     if (rc == TC_OK)
         rc = get_tensor_metas(root, "outputs", &m->outputs, &m->output_count, err, doc);
-    json_object_put(root);
+    tc__jl_free(d);
     if (rc != TC_OK)
         tc__model_metadata_cleanup(m);
     return rc;
 }
 
-static tc_code get_repo_entry(json_object *o, tc__repo_entry *e, tc__error *err, const char *doc)
+static tc_code get_repo_entry(const tc__jl_value *o, tc__repo_entry *e, tc__error *err,
+                              const char *doc)
 {
-    if (!json_object_is_type(o, json_type_object))
+    if (!tc__jl_is(o, TC__JL_OBJECT))
         return bad(err, doc, "entry");
     tc_code rc = get_string(o, "name", true, &e->name, err, doc);
     if (rc == TC_OK)
@@ -315,26 +320,29 @@ tc_code tc__v2_repo_index_decode(const uint8_t *body, size_t len, tc__repo_index
     if (idx == NULL || (body == NULL && len > 0))
         return tc__error_set(err, TC_E_INVALID_ARG, "invalid argument");
     memset(idx, 0, sizeof *idx);
-    json_object *root = parse_doc(body, len, doc, err);
-    if (root == NULL)
+    tc__jl_doc *d = parse_doc(body, len, doc, err);
+    if (d == NULL)
         return err->code;
+    const tc__jl_value *root = tc__jl_root(d);
     tc_code rc = TC_OK;
-    if (!json_object_is_type(root, json_type_array)) {
+    if (!tc__jl_is(root, TC__JL_ARRAY)) {
         rc = bad(err, doc, "root");
         goto out;
     }
-    size_t n = json_object_array_length(root);
+    size_t n = root->len;
     idx->entries = tc__calloc(n ? n : 1, sizeof *idx->entries);
     if (idx->entries == NULL) {
         rc = tc__error_set(err, TC_E_NOMEM, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < n && rc == TC_OK; i++) {
+    size_t i = 0;
+    for (const tc__jl_value *e = tc__jl_first(root); e != NULL && rc == TC_OK;
+         e = tc__jl_next(root, e), i++) {
         idx->count = i + 1;
-        rc = get_repo_entry(json_object_array_get_idx(root, i), &idx->entries[i], err, doc);
+        rc = get_repo_entry(tc__jd_nonnull(e), &idx->entries[i], err, doc);
     }
 out:
-    json_object_put(root);
+    tc__jl_free(d);
     if (rc != TC_OK)
         tc__repo_index_cleanup(idx);
     return rc;

@@ -55,27 +55,27 @@ typedef struct input_params {
 } input_params;
 
 static tc_code decode_input_param(req_ctx *c, tc__tensor *t, input_params *ip, const char *key,
-                                  json_object *v)
+                                  const tc__jl_value *v)
 {
     if (key_is(key, "binary_data_size")) {
-        if (!tc__jr_u64(v, &ip->binary_size))
+        if (!tc__jl_u64(v, &ip->binary_size))
             return unable(c->err, "binary_data_size");
         ip->has_binary = true;
         return TC_OK;
     }
     if (key_is(key, "shared_memory_region"))
-        return member_rc(tc__jr_strdup(v, &t->shm.region), c->err, "shared_memory_region");
+        return member_rc(tc__jd_strdup(v, &t->shm.region), c->err, "shared_memory_region");
     if (key_is(key, "shared_memory_byte_size")) {
-        if (!tc__jr_u64(v, &t->shm.byte_size))
+        if (!tc__jl_u64(v, &t->shm.byte_size))
             return unable(c->err, "shared_memory_byte_size");
         return TC_OK;
     }
     if (key_is(key, "shared_memory_offset")) {
-        if (!tc__jr_u64(v, &t->shm.offset))
+        if (!tc__jl_u64(v, &t->shm.offset))
             return unable(c->err, "shared_memory_offset");
         return TC_OK;
     }
-    tc_code rc = tc__jr_param(&t->params, key, v);
+    tc_code rc = tc__jd_param(&t->params, key, v);
     if (rc == TC_E_NOMEM)
         return nomem(c->err);
     if (rc != TC_OK)
@@ -86,17 +86,15 @@ static tc_code decode_input_param(req_ctx *c, tc__tensor *t, input_params *ip, c
     return TC_OK;
 }
 
-static tc_code decode_input_params(req_ctx *c, tc__tensor *t, json_object *params, input_params *ip)
+static tc_code decode_input_params(req_ctx *c, tc__tensor *t, const tc__jl_value *params,
+                                   input_params *ip)
 {
     if (params == NULL)
         return TC_OK;
-    if (!json_object_is_type(params, json_type_object))
+    if (!tc__jl_is(params, TC__JL_OBJECT))
         return unable(c->err, "parameters");
-    struct json_object_iterator it = json_object_iter_begin(params);
-    struct json_object_iterator end = json_object_iter_end(params);
-    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-        tc_code rc = decode_input_param(c, t, ip, json_object_iter_peek_name(&it),
-                                        json_object_iter_peek_value(&it));
+    for (const tc__jl_value *k = tc__jl_first(params); k != NULL; k = tc__jl_next(params, k)) {
+        tc_code rc = decode_input_param(c, t, ip, k->v.s, tc__jd_nonnull(tc__jl_member(k)));
         if (rc != TC_OK)
             return rc;
     }
@@ -120,36 +118,36 @@ static tc_code take_binary(req_ctx *c, tc__tensor *t, uint64_t size)
     return TC_OK;
 }
 
-static tc_code decode_input_header(req_ctx *c, json_object *o, tc__tensor *t)
+static tc_code decode_input_header(req_ctx *c, const tc__jl_value *o, tc__tensor *t)
 {
-    if (!json_object_is_type(o, json_type_object))
+    if (!tc__jl_is(o, TC__JL_OBJECT))
         return unable(c->err, "inputs");
-    tc_code rc =
-        member_rc(tc__jr_strdup(json_object_object_get(o, "name"), &t->name), c->err, "name");
+    tc_code rc = member_rc(tc__jd_strdup(tc__jd_get(o, "name"), &t->name), c->err, "name");
     if (rc != TC_OK)
         return rc;
-    json_object *dt = json_object_object_get(o, "datatype");
-    if (!json_object_is_type(dt, json_type_string))
+    const tc__jl_value *dt = tc__jd_get(o, "datatype");
+    if (!tc__jl_is(dt, TC__JL_STRING))
         return unable(c->err, "datatype");
-    t->dtype = tc_dtype_from_name(json_object_get_string(dt));
+    t->dtype = tc_dtype_from_name(dt->v.s);
     if (t->dtype == TC_DTYPE_INVALID)
         return tc__error_set(c->err, TC_E_INVALID_ARG, "invalid datatype '%s' for input '%s'",
-                             json_object_get_string(dt), t->name);
-    return member_rc(tc__jr_shape(json_object_object_get(o, "shape"), false, &t->shape, &t->ndim),
-                     c->err, "shape");
+                             dt->v.s, t->name);
+    return member_rc(tc__jd_shape(tc__jd_get(o, "shape"), false, &t->shape, &t->ndim), c->err,
+                     "shape");
 }
 
-static tc_code decode_input(req_ctx *c, json_object *o, tc__tensor *t)
+static tc_code decode_input(req_ctx *c, const tc__jl_value *o, tc__tensor *t)
 {
     tc_code rc = decode_input_header(c, o, t);
     if (rc != TC_OK)
         return rc;
     input_params ip = {false, 0};
-    rc = decode_input_params(c, t, json_object_object_get(o, "parameters"), &ip);
+    rc = decode_input_params(c, t, tc__jd_get(o, "parameters"), &ip);
     if (rc != TC_OK)
         return rc;
-    json_object *data = NULL;
-    bool has_data = json_object_object_get_ex(o, "data", &data);
+    const tc__jl_value *data = tc__jl_get(o, "data");
+    bool has_data = data != NULL;
+    data = tc__jd_nonnull(data);
     bool has_shm = t->shm.region != NULL;
     int kinds = (int)has_data + (int)ip.has_binary + (int)has_shm;
     size_t elements = 0;
@@ -170,21 +168,22 @@ static tc_code decode_input(req_ctx *c, json_object *o, tc__tensor *t)
     if (ip.has_binary)
         return take_binary(c, t, ip.binary_size);
     if (has_data)
-        return tc__jr_tensor_data(data, t, c->max_depth, c->max_input_size, c->err);
+        return tc__jd_tensor_data(data, t, c->max_depth, c->max_input_size, c->err);
     return TC_OK;
 }
 
-static tc_code decode_inputs(req_ctx *c, json_object *arr, tc__infer_request *req)
+static tc_code decode_inputs(req_ctx *c, const tc__jl_value *arr, tc__infer_request *req)
 {
-    if (!json_object_is_type(arr, json_type_array))
+    if (!tc__jl_is(arr, TC__JL_ARRAY))
         return unable(c->err, "inputs");
-    size_t n = json_object_array_length(arr);
+    size_t n = arr->len;
     req->inputs = tc__calloc(n ? n : 1, sizeof *req->inputs);
     if (req->inputs == NULL)
         return nomem(c->err);
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    for (const tc__jl_value *e = tc__jl_first(arr); e != NULL; e = tc__jl_next(arr, e), i++) {
         req->input_count = i + 1;
-        tc_code rc = decode_input(c, json_object_array_get_idx(arr, i), &req->inputs[i]);
+        tc_code rc = decode_input(c, tc__jd_nonnull(e), &req->inputs[i]);
         if (rc != TC_OK)
             return rc;
     }
@@ -193,29 +192,29 @@ static tc_code decode_inputs(req_ctx *c, json_object *arr, tc__infer_request *re
 
 /* ---- outputs ---------------------------------------------------------------- */
 
-static tc_code decode_output_param(tc__requested_output *out, const char *key, json_object *v,
-                                   tc__error *err)
+static tc_code decode_output_param(tc__requested_output *out, const char *key,
+                                   const tc__jl_value *v, tc__error *err)
 {
     if (key_is(key, "binary_data")) {
-        if (!json_object_is_type(v, json_type_boolean))
+        if (!tc__jl_is(v, TC__JL_BOOL))
             return unable(err, "binary_data");
-        out->binary = json_object_get_boolean(v) ? 1 : 0;
+        out->binary = v->v.b ? 1 : 0;
         return TC_OK;
     }
     if (key_is(key, "classification")) {
         uint64_t k;
-        if (!tc__jr_u64(v, &k) || k > UINT32_MAX)
+        if (!tc__jl_u64(v, &k) || k > UINT32_MAX)
             return unable(err, "classification");
         out->class_count = (uint32_t)k;
         return TC_OK;
     }
     if (key_is(key, "shared_memory_region"))
-        return member_rc(tc__jr_strdup(v, &out->shm.region), err, "shared_memory_region");
+        return member_rc(tc__jd_strdup(v, &out->shm.region), err, "shared_memory_region");
     if (key_is(key, "shared_memory_byte_size"))
-        return tc__jr_u64(v, &out->shm.byte_size) ? TC_OK : unable(err, "shared_memory_byte_size");
+        return tc__jl_u64(v, &out->shm.byte_size) ? TC_OK : unable(err, "shared_memory_byte_size");
     if (key_is(key, "shared_memory_offset"))
-        return tc__jr_u64(v, &out->shm.offset) ? TC_OK : unable(err, "shared_memory_offset");
-    tc_code rc = tc__jr_param(&out->params, key, v);
+        return tc__jl_u64(v, &out->shm.offset) ? TC_OK : unable(err, "shared_memory_offset");
+    tc_code rc = tc__jd_param(&out->params, key, v);
     if (rc == TC_E_NOMEM)
         return nomem(err);
     if (rc != TC_OK)
@@ -226,25 +225,21 @@ static tc_code decode_output_param(tc__requested_output *out, const char *key, j
     return TC_OK;
 }
 
-static tc_code decode_output(json_object *o, tc__requested_output *out, tc__error *err)
+static tc_code decode_output(const tc__jl_value *o, tc__requested_output *out, tc__error *err)
 {
     out->binary = -1;
-    if (!json_object_is_type(o, json_type_object))
+    if (!tc__jl_is(o, TC__JL_OBJECT))
         return unable(err, "outputs");
-    tc_code rc =
-        member_rc(tc__jr_strdup(json_object_object_get(o, "name"), &out->name), err, "name");
+    tc_code rc = member_rc(tc__jd_strdup(tc__jd_get(o, "name"), &out->name), err, "name");
     if (rc != TC_OK)
         return rc;
-    json_object *params = json_object_object_get(o, "parameters");
+    const tc__jl_value *params = tc__jd_get(o, "parameters");
     if (params == NULL)
         return TC_OK;
-    if (!json_object_is_type(params, json_type_object))
+    if (!tc__jl_is(params, TC__JL_OBJECT))
         return unable(err, "parameters");
-    struct json_object_iterator it = json_object_iter_begin(params);
-    struct json_object_iterator end = json_object_iter_end(params);
-    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-        rc = decode_output_param(out, json_object_iter_peek_name(&it),
-                                 json_object_iter_peek_value(&it), err);
+    for (const tc__jl_value *k = tc__jl_first(params); k != NULL; k = tc__jl_next(params, k)) {
+        rc = decode_output_param(out, k->v.s, tc__jd_nonnull(tc__jl_member(k)), err);
         if (rc != TC_OK)
             return rc;
     }
@@ -257,19 +252,20 @@ static tc_code decode_output(json_object *o, tc__requested_output *out, tc__erro
     return TC_OK;
 }
 
-static tc_code decode_outputs(json_object *arr, tc__infer_request *req, tc__error *err)
+static tc_code decode_outputs(const tc__jl_value *arr, tc__infer_request *req, tc__error *err)
 {
     if (arr == NULL)
         return TC_OK;
-    if (!json_object_is_type(arr, json_type_array))
+    if (!tc__jl_is(arr, TC__JL_ARRAY))
         return unable(err, "outputs");
-    size_t n = json_object_array_length(arr);
+    size_t n = arr->len;
     req->outputs = tc__calloc(n ? n : 1, sizeof *req->outputs);
     if (req->outputs == NULL)
         return nomem(err);
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    for (const tc__jl_value *e = tc__jl_first(arr); e != NULL; e = tc__jl_next(arr, e), i++) {
         req->output_count = i + 1;
-        tc_code rc = decode_output(json_object_array_get_idx(arr, i), &req->outputs[i], err);
+        tc_code rc = decode_output(tc__jd_nonnull(e), &req->outputs[i], err);
         if (rc != TC_OK)
             return rc;
     }
@@ -280,32 +276,32 @@ static tc_code decode_outputs(json_object *arr, tc__infer_request *req, tc__erro
 
 #define TC__MAX_SEQUENCE_ID_STR 128
 
-static tc_code decode_sequence_id(json_object *v, tc__infer_request *req, tc__error *err)
+static tc_code decode_sequence_id(const tc__jl_value *v, tc__infer_request *req, tc__error *err)
 {
-    if (json_object_is_type(v, json_type_string)) {
-        size_t len = (size_t)json_object_get_string_len(v);
+    if (tc__jl_is(v, TC__JL_STRING)) {
+        size_t len = v->len;
         if (len > TC__MAX_SEQUENCE_ID_STR)
             return tc__error_set(err, TC_E_INVALID_ARG,
                                  "sequence_id string is longer than %d characters",
                                  TC__MAX_SEQUENCE_ID_STR);
         if (len == 0)
             return TC_OK;
-        return member_rc(tc__jr_strdup(v, &req->sequence_id_str), err, "sequence_id");
+        return member_rc(tc__jd_strdup(v, &req->sequence_id_str), err, "sequence_id");
     }
-    if (!tc__jr_u64(v, &req->sequence_id))
+    if (!tc__jl_u64(v, &req->sequence_id))
         return unable(err, "sequence_id");
     return TC_OK;
 }
 
-static tc_code decode_bool(json_object *v, bool *out, tc__error *err, const char *what)
+static tc_code decode_bool(const tc__jl_value *v, bool *out, tc__error *err, const char *what)
 {
-    if (!json_object_is_type(v, json_type_boolean))
+    if (!tc__jl_is(v, TC__JL_BOOL))
         return unable(err, what);
-    *out = json_object_get_boolean(v);
+    *out = v->v.b;
     return TC_OK;
 }
 
-static tc_code decode_request_param(const char *key, json_object *v, tc__infer_request *req,
+static tc_code decode_request_param(const char *key, const tc__jl_value *v, tc__infer_request *req,
                                     tc__error *err)
 {
     if (key_is(key, "sequence_id"))
@@ -315,9 +311,9 @@ static tc_code decode_request_param(const char *key, json_object *v, tc__infer_r
     if (key_is(key, "sequence_end"))
         return decode_bool(v, &req->sequence_end, err, key);
     if (key_is(key, "priority"))
-        return tc__jr_u64(v, &req->priority) ? TC_OK : unable(err, key);
+        return tc__jl_u64(v, &req->priority) ? TC_OK : unable(err, key);
     if (key_is(key, "timeout"))
-        return tc__jr_u64(v, &req->timeout_us) ? TC_OK : unable(err, key);
+        return tc__jl_u64(v, &req->timeout_us) ? TC_OK : unable(err, key);
     if (key_is(key, "binary_data_output")) {
         bool b = false;
         tc_code rc = decode_bool(v, &b, err, key);
@@ -333,7 +329,7 @@ static tc_code decode_request_param(const char *key, json_object *v, tc__infer_r
         return tc__error_set(err, TC_E_INVALID_ARG,
                              "parameter key 'headers' is reserved for Triton usage and should "
                              "not be specified.");
-    tc_code rc = tc__jr_param(&req->params, key, v);
+    tc_code rc = tc__jd_param(&req->params, key, v);
     if (rc == TC_E_NOMEM)
         return nomem(err);
     if (rc != TC_OK)
@@ -342,17 +338,15 @@ static tc_code decode_request_param(const char *key, json_object *v, tc__infer_r
     return TC_OK;
 }
 
-static tc_code decode_request_params(json_object *params, tc__infer_request *req, tc__error *err)
+static tc_code decode_request_params(const tc__jl_value *params, tc__infer_request *req,
+                                     tc__error *err)
 {
     if (params == NULL)
         return TC_OK;
-    if (!json_object_is_type(params, json_type_object))
+    if (!tc__jl_is(params, TC__JL_OBJECT))
         return unable(err, "parameters");
-    struct json_object_iterator it = json_object_iter_begin(params);
-    struct json_object_iterator end = json_object_iter_end(params);
-    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-        tc_code rc = decode_request_param(json_object_iter_peek_name(&it),
-                                          json_object_iter_peek_value(&it), req, err);
+    for (const tc__jl_value *k = tc__jl_first(params); k != NULL; k = tc__jl_next(params, k)) {
+        tc_code rc = decode_request_param(k->v.s, tc__jd_nonnull(tc__jl_member(k)), req, err);
         if (rc != TC_OK)
             return rc;
     }
@@ -378,24 +372,24 @@ static tc_code decode_raw(const uint8_t *body, size_t body_len, tc__infer_reques
     return TC_OK;
 }
 
-static tc_code decode_root(req_ctx *c, json_object *root, tc__infer_request *req)
+static tc_code decode_root(req_ctx *c, const tc__jl_value *root, tc__infer_request *req)
 {
-    if (!json_object_is_type(root, json_type_object))
+    if (!tc__jl_is(root, TC__JL_OBJECT))
         return tc__error_set(c->err, TC_E_INVALID_ARG,
                              "failed to parse the request JSON buffer: not a JSON object");
-    json_object *id = NULL;
-    if (json_object_object_get_ex(root, "id", &id)) {
-        tc_code rc = member_rc(tc__jr_strdup(id, &req->id), c->err, "id");
+    const tc__jl_value *id = tc__jl_get(root, "id");
+    if (id != NULL) {
+        tc_code rc = member_rc(tc__jd_strdup(id, &req->id), c->err, "id");
         if (rc != TC_OK)
             return rc;
     }
-    tc_code rc = decode_request_params(json_object_object_get(root, "parameters"), req, c->err);
+    tc_code rc = decode_request_params(tc__jd_get(root, "parameters"), req, c->err);
     if (rc != TC_OK)
         return rc;
-    rc = decode_inputs(c, json_object_object_get(root, "inputs"), req);
+    rc = decode_inputs(c, tc__jd_get(root, "inputs"), req);
     if (rc != TC_OK)
         return rc;
-    rc = decode_outputs(json_object_object_get(root, "outputs"), req, c->err);
+    rc = decode_outputs(tc__jd_get(root, "outputs"), req, c->err);
     if (rc != TC_OK)
         return rc;
     if (c->pos != c->body_len)
@@ -423,7 +417,7 @@ tc_code tc__v2_http_request_decode(const uint8_t *body, size_t body_len, size_t 
         c.max_input_size = limits->max_input_size ? limits->max_input_size : c.max_input_size;
         c.model_name = limits->model_name;
     }
-    json_object *root = NULL;
+    tc__jl_doc *doc = NULL;
     tc_code rc;
     size_t json_len = header_len == TC__NO_HEADER_LENGTH ? body_len : header_len;
     if (json_len > body_len) {
@@ -444,17 +438,18 @@ tc_code tc__v2_http_request_decode(const uint8_t *body, size_t body_len, size_t 
         goto out;
     }
     /* Room for root object, inputs array and input object above `data`, plus
-     * one because json-c counts its limit inclusively; walk_data enforces
-     * max_depth on `data` exactly. */
-    root = tc__jr_parse((const char *)body, json_len, c.max_depth + 4, "request JSON buffer", err);
-    if (root == NULL) {
+     * one because the parser's limit counts as json-c's did (a value at
+     * depth >= the limit fails); walk_data enforces max_depth on `data`
+     * exactly. */
+    doc = tc__jd_parse((const char *)body, json_len, c.max_depth + 4, "request JSON buffer", err);
+    if (doc == NULL) {
         rc = err->code;
         goto out;
     }
     c.pos = json_len;
-    rc = decode_root(&c, root, req);
+    rc = decode_root(&c, tc__jl_root(doc), req);
 out:
-    json_object_put(root);
+    tc__jl_free(doc);
     if (rc != TC_OK)
         tc__infer_request_cleanup(req);
     return rc;

@@ -141,46 +141,46 @@ static tc_code bad_response(tc__error *err, const char *what)
     return tc__error_set(err, TC_E_PROTOCOL, "invalid inference response: bad '%s'", what);
 }
 
-static tc_code decode_output_params(resp_ctx *c, json_object *params, tc__tensor *t, bool *has_size,
-                                    uint64_t *size)
+static tc_code decode_output_params(resp_ctx *c, const tc__jl_value *params, tc__tensor *t,
+                                    bool *has_size, uint64_t *size)
 {
-    if (!json_object_is_type(params, json_type_object))
+    if (!tc__jl_is(params, TC__JL_OBJECT))
         return bad_response(c->err, "parameters");
-    struct json_object_iterator it = json_object_iter_begin(params);
-    struct json_object_iterator end = json_object_iter_end(params);
-    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-        const char *key = json_object_iter_peek_name(&it);
-        json_object *v = json_object_iter_peek_value(&it);
+    for (const tc__jl_value *k = tc__jl_first(params); k != NULL; k = tc__jl_next(params, k)) {
+        const char *key = k->v.s;
+        const tc__jl_value *v = tc__jd_nonnull(tc__jl_member(k));
         if (strcmp(key, "binary_data_size") == 0) {
-            if (!tc__jr_u64(v, size))
+            if (!tc__jl_u64(v, size))
                 return bad_response(c->err, "binary_data_size");
             *has_size = true;
             continue;
         }
         /* Unknown scalar parameters are kept; anything else is skipped. */
-        if (tc__jr_param(&t->params, key, v) == TC_E_NOMEM)
+        if (tc__jd_param(&t->params, key, v) == TC_E_NOMEM)
             return nomem(c->err);
     }
     return TC_OK;
 }
 
-static tc_code decode_output(resp_ctx *c, json_object *o, tc__tensor *t)
+static tc_code decode_output(resp_ctx *c, const tc__jl_value *o, tc__tensor *t)
 {
-    if (!json_object_is_type(o, json_type_object))
+    if (!tc__jl_is(o, TC__JL_OBJECT))
         return bad_response(c->err, "outputs");
-    tc_code rc = tc__jr_strdup(json_object_object_get(o, "name"), &t->name);
+    tc_code rc = tc__jd_strdup(tc__jd_get(o, "name"), &t->name);
     if (rc != TC_OK)
         return rc == TC_E_NOMEM ? nomem(c->err) : bad_response(c->err, "name");
-    json_object *dt = json_object_object_get(o, "datatype");
-    t->dtype = tc_dtype_from_name(json_object_get_string(dt));
-    if (!json_object_is_type(dt, json_type_string) || t->dtype == TC_DTYPE_INVALID)
+    const tc__jl_value *dt = tc__jd_get(o, "datatype");
+    if (!tc__jl_is(dt, TC__JL_STRING))
         return bad_response(c->err, "datatype");
-    rc = tc__jr_shape(json_object_object_get(o, "shape"), false, &t->shape, &t->ndim);
+    t->dtype = tc_dtype_from_name(dt->v.s);
+    if (t->dtype == TC_DTYPE_INVALID)
+        return bad_response(c->err, "datatype");
+    rc = tc__jd_shape(tc__jd_get(o, "shape"), false, &t->shape, &t->ndim);
     if (rc != TC_OK)
         return rc == TC_E_NOMEM ? nomem(c->err) : bad_response(c->err, "shape");
     bool has_size = false;
     uint64_t size = 0;
-    json_object *params = json_object_object_get(o, "parameters");
+    const tc__jl_value *params = tc__jd_get(o, "parameters");
     if (params != NULL) {
         rc = decode_output_params(c, params, t, &has_size, &size);
         if (rc != TC_OK)
@@ -198,26 +198,24 @@ static tc_code decode_output(resp_ctx *c, json_object *o, tc__tensor *t)
         c->pos += (size_t)size;
         return TC_OK;
     }
-    json_object *data = json_object_object_get(o, "data");
+    const tc__jl_value *data = tc__jd_get(o, "data");
     if (data == NULL)
         return TC_OK; /* shared memory output, or nothing to return */
-    rc = tc__jr_tensor_data(data, t, TC__JSON_DEFAULT_MAX_DEPTH, 0, c->err);
+    rc = tc__jd_tensor_data(data, t, TC__JSON_DEFAULT_MAX_DEPTH, 0, c->err);
     if (rc == TC_E_INVALID_ARG)
         c->err->code = TC_E_PROTOCOL;
     return rc == TC_E_INVALID_ARG ? TC_E_PROTOCOL : rc;
 }
 
-static tc_code decode_response_params(json_object *params, tc__infer_response *resp, tc__error *err)
+static tc_code decode_response_params(const tc__jl_value *params, tc__infer_response *resp,
+                                      tc__error *err)
 {
     if (params == NULL)
         return TC_OK;
-    if (!json_object_is_type(params, json_type_object))
+    if (!tc__jl_is(params, TC__JL_OBJECT))
         return bad_response(err, "parameters");
-    struct json_object_iterator it = json_object_iter_begin(params);
-    struct json_object_iterator end = json_object_iter_end(params);
-    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-        tc_code rc = tc__jr_param(&resp->params, json_object_iter_peek_name(&it),
-                                  json_object_iter_peek_value(&it));
+    for (const tc__jl_value *k = tc__jl_first(params); k != NULL; k = tc__jl_next(params, k)) {
+        tc_code rc = tc__jd_param(&resp->params, k->v.s, tc__jd_nonnull(tc__jl_member(k)));
         if (rc == TC_E_NOMEM)
             return nomem(err);
     }
@@ -225,20 +223,20 @@ static tc_code decode_response_params(json_object *params, tc__infer_response *r
 }
 
 /* Copy an optional string member; absent and null leave *out NULL. */
-static tc_code opt_string(json_object *obj, const char *key, char **out, tc__error *err)
+static tc_code opt_string(const tc__jl_value *obj, const char *key, char **out, tc__error *err)
 {
-    json_object *v = json_object_object_get(obj, key);
+    const tc__jl_value *v = tc__jd_get(obj, key);
     if (v == NULL)
         return TC_OK;
-    tc_code rc = tc__jr_strdup(v, out);
+    tc_code rc = tc__jd_strdup(v, out);
     if (rc == TC_E_NOMEM)
         return nomem(err);
     return rc == TC_OK ? TC_OK : bad_response(err, key);
 }
 
-static tc_code decode_response_root(resp_ctx *c, json_object *root, tc__infer_response *resp)
+static tc_code decode_response_root(resp_ctx *c, const tc__jl_value *root, tc__infer_response *resp)
 {
-    if (!json_object_is_type(root, json_type_object))
+    if (!tc__jl_is(root, TC__JL_OBJECT))
         return bad_response(c->err, "root");
     tc_code rc = opt_string(root, "id", &resp->id, c->err);
     if (rc == TC_OK)
@@ -246,21 +244,22 @@ static tc_code decode_response_root(resp_ctx *c, json_object *root, tc__infer_re
     if (rc == TC_OK)
         rc = opt_string(root, "model_version", &resp->model_version, c->err);
     if (rc == TC_OK)
-        rc = decode_response_params(json_object_object_get(root, "parameters"), resp, c->err);
+        rc = decode_response_params(tc__jd_get(root, "parameters"), resp, c->err);
     if (rc != TC_OK)
         return rc;
-    json_object *outs = json_object_object_get(root, "outputs");
+    const tc__jl_value *outs = tc__jd_get(root, "outputs");
     if (outs == NULL)
         return TC_OK;
-    if (!json_object_is_type(outs, json_type_array))
+    if (!tc__jl_is(outs, TC__JL_ARRAY))
         return bad_response(c->err, "outputs");
-    size_t n = json_object_array_length(outs);
+    size_t n = outs->len;
     resp->outputs = tc__calloc(n ? n : 1, sizeof *resp->outputs);
     if (resp->outputs == NULL)
         return nomem(c->err);
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    for (const tc__jl_value *e = tc__jl_first(outs); e != NULL; e = tc__jl_next(outs, e), i++) {
         resp->output_count = i + 1;
-        rc = decode_output(c, json_object_array_get_idx(outs, i), &resp->outputs[i]);
+        rc = decode_output(c, tc__jd_nonnull(e), &resp->outputs[i]);
         if (rc != TC_OK)
             return rc;
     }
@@ -283,16 +282,16 @@ tc_code tc__v2_http_response_decode(const uint8_t *body, size_t body_len, size_t
                              "length %zu",
                              json_len, body_len);
     /* Outputs are flat in practice; allow the request-side nesting anyway. */
-    json_object *root = tc__jr_parse((const char *)body, json_len, TC__JSON_DEFAULT_MAX_DEPTH + 4,
-                                     "response JSON", err);
-    if (root == NULL) {
+    tc__jl_doc *doc = tc__jd_parse((const char *)body, json_len, TC__JSON_DEFAULT_MAX_DEPTH + 4,
+                                   "response JSON", err);
+    if (doc == NULL) {
         if (err->code != TC_E_NOMEM)
             err->code = TC_E_PROTOCOL;
         return err->code;
     }
     resp_ctx c = {body, body_len, json_len, err};
-    tc_code rc = decode_response_root(&c, root, resp);
-    json_object_put(root);
+    tc_code rc = decode_response_root(&c, tc__jl_root(doc), resp);
+    tc__jl_free(doc);
     if (rc != TC_OK)
         tc__infer_response_cleanup(resp);
     return rc;
@@ -327,14 +326,14 @@ void tc__v2_error_decode(const uint8_t *body, size_t len, tc_code code, tc__erro
     if (body == NULL || len == 0)
         return;
     tc__error scratch;
-    json_object *root = tc__jr_parse((const char *)body, len, 8, "error", &scratch);
-    json_object *e = json_object_object_get(root, "error");
-    if (json_object_is_type(e, json_type_string)) {
-        tc__error_set(err, code, "%s", json_object_get_string(e));
+    tc__jl_doc *doc = tc__jd_parse((const char *)body, len, 8, "error", &scratch);
+    const tc__jl_value *e = tc__jd_get(tc__jl_root(doc), "error");
+    if (tc__jl_is(e, TC__JL_STRING)) {
+        tc__error_set(err, code, "%s", e->v.s);
     } else {
         size_t n = len < sizeof err->msg - 1 ? len : sizeof err->msg - 1;
         memcpy(err->msg, body, n);
         err->msg[n] = '\0';
     }
-    json_object_put(root);
+    tc__jl_free(doc);
 }
