@@ -17,9 +17,16 @@
 #include "proto/model_config.h"
 
 static const char *const k_extensions[] = {
-    "classification",  "model_repository",    "model_repository(unload_dependents)",
-    "schedule_policy", "model_configuration", "binary_tensor_data",
-    "parameters",      "statistics",          "trace",
+    "classification",
+    "sequence",
+    "model_repository",
+    "model_repository(unload_dependents)",
+    "schedule_policy",
+    "model_configuration",
+    "binary_tensor_data",
+    "parameters",
+    "statistics",
+    "trace",
     "logging",
 };
 

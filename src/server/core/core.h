@@ -89,7 +89,14 @@ typedef void (*tc__infer_done_cb)(tc__infer_response *response, const tc__error 
 /* Validate `req` against the model config and queue it. `req` (and the
  * buffers its tensors point into) must stay valid until `cb` has run.
  * req->model_name / model_version pick the model. On error nothing was
- * queued and `cb` never runs; otherwise it runs exactly once. */
+ * queued and `cb` never runs; otherwise it runs exactly once.
+ * Scheduling follows the config: `dynamic_batching` gathers queued requests
+ * into one backend execution; `sequence_batching` checks the sequence
+ * parameters (sequence_id / sequence_id_str, sequence_start, sequence_end;
+ * errors worded as EXTENSIONS.md section sequence, returned here), runs a
+ * sequence's requests on one instance in arrival order and feeds the control
+ * and state inputs. Decoupled models fail with TC_E_NOT_SUPPORTED (use
+ * tc__core_infer_stream). */
 tc_code tc__core_infer_async(tc__core *core, const tc__infer_request *req, tc__infer_done_cb cb,
                              void *user_data, tc__error *err);
 void tc__core_response_free(tc__infer_response *resp);
@@ -103,7 +110,11 @@ void tc__core_response_free(tc__infer_response *resp);
  * (tc__core_response_free). Responses of one request arrive in order; the
  * core never runs two callbacks of one request at once.
  * Same submission contract as tc__core_infer_async: on error nothing was
- * queued and `cb` never runs. Decoupled and non-decoupled models both work. */
+ * queued and `cb` never runs. Decoupled and non-decoupled models both work.
+ * The core does not order responses across requests: with several
+ * instances or batching, requests of one stream may complete out of
+ * order, so a frontend that must answer in arrival order (gRPC streams for
+ * non-decoupled models) reorders them itself. */
 typedef void (*tc__infer_stream_cb)(tc__infer_response *response, const tc__error *err,
                                     bool final, void *user_data);
 tc_code tc__core_infer_stream(tc__core *core, const tc__infer_request *req,
@@ -114,7 +125,8 @@ tc_code tc__core_infer_stream(tc__core *core, const tc__infer_request *req,
 
 /* Run `req` on the calling thread when that costs no more than a hand-off:
  * the model's backend is cheap, the request is small, the queue is empty
- * and an instance is idle. Returns TC_E_BUSY (nothing done, `err` untouched)
+ * and an instance is idle (never for decoupled, dynamic batching or
+ * sequence models). Returns TC_E_BUSY (nothing done, `err` untouched)
  * when the request must go through tc__core_infer_async instead. Otherwise
  * the request ran (statistics included) and the result is as the async
  * callback would have seen it: TC_OK with `*response` (caller frees with

@@ -444,7 +444,21 @@ static void test_sequence_runs_in_arrival_order(void **state)
     tc__core_free(core);
 }
 
+static void test_sequence_extension_advertised(void **state)
+{
+    (void)state;
+    tc__core *core = ut_start(TC_MODELS_DIR);
+    tc__server_metadata m;
+    assert_int_equal(tc__core_server_metadata(core, &m), TC_OK);
+    assert_true(m.extension_count > 2);
+    assert_string_equal(m.extensions[0], "classification");
+    assert_string_equal(m.extensions[1], "sequence");
+    tc__server_metadata_cleanup(&m);
+    tc__core_free(core);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_sequence_extension_advertised),
     cmocka_unit_test(test_simple_sequence_interleaved),
     cmocka_unit_test(test_dyna_sequence_adds_corrid_at_end),
     cmocka_unit_test(test_string_sequence_accumulates),
