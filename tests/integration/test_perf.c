@@ -280,6 +280,39 @@ static void test_shape_variable_dims(void **state)
     free(out);
 }
 
+static void test_grpc_and_streaming(void **state)
+{
+    skip_without_tool();
+    fixture *f = *state;
+    if (f->server.grpc_port <= 0) {
+        fprintf(stderr, "the server serves no gRPC: skipped\n");
+        skip();
+    }
+    char args[512];
+    snprintf(args, sizeof args,
+             "-i grpc -u 127.0.0.1:%d -m simple --concurrency-range 1:2 -p 300 -s 100 -f %s/g.csv",
+             f->server.grpc_port, f->dir);
+    char *out = run_ok(NULL, args);
+    assert_non_null(strstr(out, "    Avg gRPC time: "));
+    free(out);
+    char path[128];
+    snprintf(path, sizeof path, "%s/g.csv", f->dir);
+    char *csv = read_text(path);
+    char *lines[8];
+    assert_int_equal(csv_lines(csv, lines, 8), 3);
+    assert_string_equal(lines[0], CSV_HEADER);
+    check_row(lines[1], 1);
+    check_row(lines[2], 2);
+    free(csv);
+    snprintf(args, sizeof args,
+             "-i grpc -u 127.0.0.1:%d -m simple --streaming --concurrency-range 3 -p 300 -s 100",
+             f->server.grpc_port);
+    out = run_ok(NULL, args);
+    assert_non_null(strstr(out, "  Using asynchronous calls for inference\n"));
+    assert_non_null(strstr(out, "Concurrency: 3, throughput: "));
+    free(out);
+}
+
 static void expect_bad(const char *args, const char *message)
 {
     int status = 0;
@@ -316,6 +349,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_request_rate, setup, teardown),
     cmocka_unit_test_setup_teardown(test_input_data_file, setup, teardown),
     cmocka_unit_test_setup_teardown(test_shape_variable_dims, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_grpc_and_streaming, setup, teardown),
     cmocka_unit_test(test_bad_flags),
 };
 
