@@ -43,7 +43,7 @@ fuzz: deps
 	@scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
 
 bench: build
-	@build/release/bench/tc_bench_http --models models
+	@build/release/bench/tc_bench_infer --models models
 
 checksrc:
 	@scripts/checksrc.sh

@@ -1,11 +1,12 @@
-/* Benchmark: tiny `simple` inference over HTTP, libtritonc -> tritonc-server
- * on loopback, against an anchor measured in the same run: a raw TCP round
- * trip of the same byte counts between two processes.
+/* Benchmark: tiny `simple` inference over HTTP and gRPC, libtritonc ->
+ * tritonc-server on loopback, against an anchor measured in the same run: a
+ * raw TCP round trip of the same byte counts between two processes.
  *
- *   c=1 latency ratio  = median(HTTP infer) / median(TCP round trip)  (goal <= 2.0)
- *   throughput         = completed infers per second with 16 in flight (async)
+ *   c=1 latency ratio  = median(infer) / median(TCP round trip)   (goal <= 2.0)
+ *   throughput         = completed infers per second with 16 in flight
+ *                        (async calls; gRPC also over one stream)
  *
- * Usage: tc_bench_http [--iters N] [--seconds S] [--models DIR]
+ * Usage: tc_bench_infer [--iters N] [--seconds S] [--models DIR]
  * Starts its own server (the build's tritonc-server) on ephemeral ports. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <tritonc/grpc.h>
+#include <tritonc/stream.h>
 #include <tritonc/tritonc.h>
 
 #include "server_proc.h"
@@ -167,7 +170,7 @@ static void check_result(tc_result *res)
     }
 }
 
-static double http_latency_us(tc_client *client, tc_request *req, int iters, double *p99)
+static double latency_us(tc_client *client, tc_request *req, int iters, double *p99)
 {
     double *t = calloc((size_t)iters, sizeof *t);
     for (int i = -iters / 10; i < iters; i++) {
@@ -214,7 +217,7 @@ static void on_done(tc_result *res, void *user_data)
     pthread_mutex_unlock(&f->lock);
 }
 
-static double http_throughput(tc_client *client, tc_request *req, int depth, double seconds)
+static double async_throughput(tc_client *client, tc_request *req, int depth, double seconds)
 {
     flight f = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
     double t0 = now_us();
@@ -244,6 +247,82 @@ static double http_throughput(tc_client *client, tc_request *req, int depth, dou
     return (double)atomic_load(&f.done) / elapsed;
 }
 
+/* Throughput over one gRPC stream with `depth` requests outstanding. */
+static void on_stream(tc_stream *stream, tc_result *res, bool final, void *user_data)
+{
+    (void)stream;
+    (void)final;
+    flight *f = user_data;
+    if (res == NULL)
+        return; /* end of stream */
+    if (tc_result_status(res) == TC_OK)
+        atomic_fetch_add(&f->done, 1);
+    else
+        atomic_fetch_add(&f->failed, 1);
+    tc_result_free(res);
+    pthread_mutex_lock(&f->lock);
+    f->in_flight--;
+    pthread_cond_signal(&f->cond);
+    pthread_mutex_unlock(&f->lock);
+}
+
+static double stream_throughput(tc_client *client, tc_request *req, int depth, double seconds)
+{
+    flight f = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+    tc_stream *stream = NULL;
+    if (tc_client_stream_start(client, on_stream, &f, NULL, &stream) != TC_OK) {
+        fprintf(stderr, "stream start: %s\n", tc_client_last_error(client));
+        exit(1);
+    }
+    double t0 = now_us();
+    double end = t0 + seconds * 1e6;
+    while (now_us() < end) {
+        pthread_mutex_lock(&f.lock);
+        while (f.in_flight >= depth)
+            pthread_cond_wait(&f.cond, &f.lock);
+        f.in_flight++;
+        pthread_mutex_unlock(&f.lock);
+        if (tc_stream_send(stream, req) != TC_OK) {
+            fprintf(stderr, "stream send: %s\n", tc_client_last_error(client));
+            exit(1);
+        }
+    }
+    pthread_mutex_lock(&f.lock);
+    while (f.in_flight > 0)
+        pthread_cond_wait(&f.cond, &f.lock);
+    pthread_mutex_unlock(&f.lock);
+    double elapsed = (now_us() - t0) / 1e6;
+    tc_stream_stop(stream, false);
+    tc_stream_free(stream);
+    if (atomic_load(&f.failed) > 0) {
+        fprintf(stderr, "%ld stream requests failed\n", atomic_load(&f.failed));
+        exit(1);
+    }
+    return (double)atomic_load(&f.done) / elapsed;
+}
+
+static tc_client *connect_client(bool grpc, int port)
+{
+    char url[64];
+    snprintf(url, sizeof url, "127.0.0.1:%d", port);
+    tc_client *client = NULL;
+    tc_code rc;
+    if (grpc) {
+        rc = tc_grpc_client_new(&client, url, NULL);
+    } else {
+        tc_http_options *opts = NULL;
+        tc_http_options_new(&opts);
+        tc_http_options_set_max_connections(opts, 16);
+        rc = tc_http_client_new(&client, url, opts);
+        tc_http_options_free(opts);
+    }
+    if (rc != TC_OK) {
+        fprintf(stderr, "client: %s\n", tc_code_name(rc));
+        exit(1);
+    }
+    return client;
+}
+
 int main(int argc, char **argv)
 {
     int iters = 5000;
@@ -261,42 +340,42 @@ int main(int argc, char **argv)
     static const char *const args[] = {"--log-warning=false", NULL};
     if (tc_test_server_start(&server, models, args) != 0)
         return 1;
-    char url[64];
-    snprintf(url, sizeof url, "127.0.0.1:%d", server.http_port);
-    tc_http_options *opts = NULL;
-    tc_http_options_new(&opts);
-    tc_http_options_set_max_connections(opts, 16);
-    tc_client *client = NULL;
-    if (tc_http_client_new(&client, url, opts) != TC_OK) {
-        fprintf(stderr, "client: %s\n", tc_client_last_error(client));
-        return 1;
-    }
-    tc_http_options_free(opts);
     tc_request *req = make_request();
+    tc_client *http = connect_client(false, server.http_port);
+    tc_client *grpc = connect_client(true, server.grpc_port);
 
-    /* The HTTP exchange moves about this many bytes each way; the anchor moves the same. */
+    /* The exchanges move about this many bytes each way; the anchor moves the same. */
     const size_t req_bytes = 420;
     const size_t resp_bytes = 420;
-    double p99 = 0;
+    double http_p99 = 0;
+    double grpc_p99 = 0;
     double tcp = tcp_round_trip_us(req_bytes, resp_bytes, iters);
-    double http = http_latency_us(client, req, iters, &p99);
+    double http_lat = latency_us(http, req, iters, &http_p99);
+    double grpc_lat = latency_us(grpc, req, iters, &grpc_p99);
     double tcp_again = tcp_round_trip_us(req_bytes, resp_bytes, iters);
     double anchor = (tcp + tcp_again) / 2;
-    double tput = http_throughput(client, req, 16, seconds);
+    double http_tput = async_throughput(http, req, 16, seconds);
+    double grpc_tput = async_throughput(grpc, req, 16, seconds);
+    double stream_tput = stream_throughput(grpc, req, 16, seconds);
 
     struct utsname u;
     uname(&u);
-    printf("tritonc bench_http  (%s %s, %ld CPUs, client and server on one machine)\n", u.sysname,
-           u.machine, sysconf(_SC_NPROCESSORS_ONLN));
+    printf("tritonc bench_infer  (%s %s, %ld CPUs, client and server on one machine)\n",
+           u.sysname, u.machine, sysconf(_SC_NPROCESSORS_ONLN));
     printf("anchor  TCP loopback round trip (%zu B each way), median: %.1f us (runs: %.1f, %.1f)\n",
            req_bytes, anchor, tcp, tcp_again);
-    printf("HTTP    c=1 simple infer, median: %.1f us, p99: %.1f us\n", http, p99);
-    printf("RATIO   HTTP c=1 latency / TCP round trip = %.2f   (goal <= 2.00: %s)\n", http / anchor,
-           http / anchor <= 2.0 ? "met" : "MISSED");
-    printf("THROUGHPUT  HTTP, 16 in flight: %.0f infer/s  (= %.2f x the c=1 rate)\n", tput,
-           tput * http / 1e6);
+    printf("HTTP    c=1 simple infer, median: %.1f us, p99: %.1f us\n", http_lat, http_p99);
+    printf("gRPC    c=1 simple infer, median: %.1f us, p99: %.1f us\n", grpc_lat, grpc_p99);
+    printf("RATIO   HTTP c=1 latency / TCP round trip = %.2f   (goal <= 2.00: %s)\n",
+           http_lat / anchor, http_lat / anchor <= 2.0 ? "met" : "MISSED");
+    printf("RATIO   gRPC c=1 latency / TCP round trip = %.2f   (goal <= 2.00: %s)\n",
+           grpc_lat / anchor, grpc_lat / anchor <= 2.0 ? "met" : "MISSED");
+    printf("THROUGHPUT  HTTP, 16 in flight (async):        %.0f infer/s\n", http_tput);
+    printf("THROUGHPUT  gRPC, 16 in flight (async):        %.0f infer/s\n", grpc_tput);
+    printf("THROUGHPUT  gRPC, 16 in flight (one stream):   %.0f infer/s\n", stream_tput);
 
     tc_request_free(req);
-    tc_client_free(client);
+    tc_client_free(http);
+    tc_client_free(grpc);
     return tc_test_server_stop(&server) == 0 ? 0 : 1;
 }
