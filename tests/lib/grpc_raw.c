@@ -280,7 +280,8 @@ static ssize_t read_cb(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
     rstream *st = src->ptr;
     size_t avail = st->out_len - st->out_off;
     size_t n = avail < len ? avail : len;
-    memcpy(buf, st->out + st->out_off, n);
+    if (n > 0)
+        memcpy(buf, st->out + st->out_off, n);
     st->out_off += n;
     if (st->out_off == st->out_len) {
         if (st->end)

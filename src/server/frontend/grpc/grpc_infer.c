@@ -32,6 +32,7 @@ static tc__grpc_job *job_new(tc__grpc_call *c)
     job->call = c;
     job->method = c->method;
     job->final_item = item;
+    atomic_fetch_add(&c->srv->jobs, 1u);
     return job;
 }
 
@@ -47,6 +48,7 @@ void tc__grpc_job_free(tc__grpc_job *job)
         tc__buf_cleanup(&job->final_item->frame);
         tc__free(job->final_item);
     }
+    atomic_fetch_sub(&job->srv->jobs, 1u);
     tc__free(job);
 }
 

@@ -177,6 +177,7 @@ struct tc__grpc_server {
     uint64_t stop_deadline_ms; /* guarded by lock */
 
     atomic_uint workers; /* load/unload threads still running */
+    atomic_uint jobs;    /* jobs allocated and not freed yet (any thread reads) */
 
     /* I/O thread only */
     tc__grpc_conn *conns;

@@ -519,6 +519,7 @@ tc_code tc__grpc_server_new(tc__core *core, const tc__grpc_options *opts, tc__gr
     srv->listen_fd = srv->epoll_fd = srv->event_fd = -1;
     pthread_mutex_init(&srv->lock, NULL);
     atomic_init(&srv->workers, 0u);
+    atomic_init(&srv->jobs, 0u);
     tc_code rc = copy_options(&srv->opts, opts);
     if (rc != TC_OK) {
         tc__error_set(err, rc, "out of memory");
