@@ -5,19 +5,29 @@
  * each service binds, one line goes to stdout (tests parse it):
  *   Started GRPCInferenceService at <address>:<port>
  *   Started HTTPService at <address>:<port>
- * (gRPC first, as upstream prints them). */
+ *   Started Metrics Service at <address>:<port>
+ * (in this order, as upstream prints them).
+ *
+ * Shutdown (SIGINT/SIGTERM), as upstream: the core stops accepting work
+ * first, so /v2/health/ready answers "not ready" and new inferences fail
+ * UNAVAILABLE (HTTP 503) while the frontends keep serving; accepted work
+ * finishes within --exit-timeout-secs; then the frontends stop and the
+ * process exits 0 (1 when the timeout expired with work still running). */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "common/alloc.h"
 #include "common/log.h"
 #include "core/core.h"
 #include "frontend/grpc/grpc_server.h"
 #include "frontend/http/http_server.h"
+#include "frontend/metrics/metrics_server.h"
 
 typedef enum flag_kind { FLAG_STRING, FLAG_UINT, FLAG_BOOL, FLAG_LIST } flag_kind;
 
@@ -29,6 +39,9 @@ typedef struct options {
     const char *http_address;
     const char *control_mode;
     const char *server_id;
+    const char *metrics_address;
+    unsigned long metrics_interval_ms;
+    bool allow_cpu_metrics, allow_gpu_metrics;
     /* gRPC frontend */
     const char *grpc_address, *grpc_compression, *grpc_server_cert, *grpc_server_key,
         *grpc_root_cert;
@@ -77,11 +90,17 @@ static const flag k_flags[] = {
     {"grpc-server-cert", FLAG_STRING, OPT(grpc_server_cert), "PEM server certificate file"},
     {"grpc-server-key", FLAG_STRING, OPT(grpc_server_key), "PEM server key file"},
     {"grpc-root-cert", FLAG_STRING, OPT(grpc_root_cert), "PEM root certificate file"},
-    {"metrics-port", FLAG_UINT, OPT(metrics_port), "metrics port (default 8002; accepted)"},
+    {"metrics-port", FLAG_UINT, OPT(metrics_port), "metrics port (default 8002; 0 = any free port)"},
+    {"metrics-address", FLAG_STRING, OPT(metrics_address),
+     "metrics bind address (default: the HTTP address)"},
+    {"metrics-interval-ms", FLAG_UINT, OPT(metrics_interval_ms),
+     "CPU/memory metrics sampling interval (default 2000)"},
+    {"allow-cpu-metrics", FLAG_BOOL, OPT(allow_cpu_metrics), "CPU and memory gauges (default true)"},
+    {"allow-gpu-metrics", FLAG_BOOL, OPT(allow_gpu_metrics), "GPU metrics (accepted; no GPUs)"},
     {"http-address", FLAG_STRING, OPT(http_address), "HTTP bind address (default 0.0.0.0)"},
     {"allow-http", FLAG_BOOL, OPT(allow_http), "serve HTTP (default true)"},
     {"allow-grpc", FLAG_BOOL, OPT(allow_grpc), "serve gRPC (default true)"},
-    {"allow-metrics", FLAG_BOOL, OPT(allow_metrics), "serve metrics (accepted)"},
+    {"allow-metrics", FLAG_BOOL, OPT(allow_metrics), "serve Prometheus metrics (default true)"},
     {"model-control-mode", FLAG_STRING, OPT(control_mode), "none | poll | explicit"},
     {"load-model", FLAG_LIST, OPT(load_models), "explicit mode: model to load (repeatable, *)"},
     {"strict-model-config", FLAG_BOOL, OPT(strict_model_config), "require complete configs"},
@@ -262,6 +281,100 @@ static tc_code start_grpc(const options *o, tc__core *core, tc__grpc_server **ou
     return TC_OK;
 }
 
+/* The frontends serving one core; NULL members are not running. */
+typedef struct frontends {
+    tc__grpc_server *grpc;
+    tc__http_server *http;
+    tc__metrics_server *metrics;
+} frontends;
+
+static tc_code start_http(const options *o, tc__core *core, tc__http_server **out, tc__error *err)
+{
+    tc__http_options ho = {o->http_address, (uint16_t)o->http_port, (unsigned)o->http_threads,
+                           (size_t)o->http_max_input_size, o->allow_client_shm};
+    tc_code rc = tc__http_server_new(core, &ho, out, err);
+    if (rc != TC_OK)
+        return rc;
+    (void)fprintf(stdout, "Started HTTPService at %s:%u\n",
+                  o->http_address != NULL ? o->http_address : "0.0.0.0",
+                  (unsigned)tc__http_server_port(*out));
+    (void)fflush(stdout);
+    return TC_OK;
+}
+
+static tc_code start_metrics(const options *o, tc__core *core, tc__metrics_server **out,
+                             tc__error *err)
+{
+    /* As upstream: the HTTP address unless --metrics-address says otherwise. */
+    const char *address = o->metrics_address;
+    if (address == NULL && o->allow_http)
+        address = o->http_address;
+    tc__metrics_options mo = {address, (uint16_t)o->metrics_port, (uint32_t)o->metrics_interval_ms,
+                              o->allow_cpu_metrics};
+    tc_code rc = tc__metrics_server_new(core, &mo, out, err);
+    if (rc != TC_OK)
+        return rc;
+    (void)fprintf(stdout, "Started Metrics Service at %s:%u\n",
+                  address != NULL && address[0] != '\0' ? address : "0.0.0.0",
+                  (unsigned)tc__metrics_server_port(*out));
+    (void)fflush(stdout);
+    return TC_OK;
+}
+
+/* No new connections, then up to `timeout_ms` for answers still owed. */
+static void stop_frontends(frontends *f, unsigned timeout_ms)
+{
+    tc__grpc_server_quiesce(f->grpc);
+    tc__http_server_quiesce(f->http);
+    tc__metrics_server_free(f->metrics);
+    tc__grpc_server_free(f->grpc, timeout_ms);
+    tc__http_server_free(f->http, timeout_ms);
+    memset(f, 0, sizeof *f);
+}
+
+/* tc__core_drain runs on a helper thread so that the wait can end at the
+ * exit timeout. Static: after a timeout the helper outlives serve(). */
+static struct {
+    pthread_mutex_t lock; /* guards done */
+    pthread_cond_t cond;
+    bool done;
+} g_drain = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
+
+static void *drain_main(void *arg)
+{
+    tc__core_drain(arg);
+    pthread_mutex_lock(&g_drain.lock);
+    g_drain.done = true;
+    pthread_cond_broadcast(&g_drain.cond);
+    pthread_mutex_unlock(&g_drain.lock);
+    return NULL;
+}
+
+/* Stop accepting inferences and wait for the accepted ones. True when they
+ * all finished within `timeout_secs`. */
+static bool drain_within(tc__core *core, unsigned long timeout_secs)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, drain_main, core) != 0) {
+        tc__core_drain(core);
+        return true;
+    }
+    struct timespec deadline;
+    (void)clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += (time_t)timeout_secs;
+    pthread_mutex_lock(&g_drain.lock);
+    int wrc = 0;
+    while (!g_drain.done && wrc != ETIMEDOUT)
+        wrc = pthread_cond_timedwait(&g_drain.cond, &g_drain.lock, &deadline);
+    bool done = g_drain.done;
+    pthread_mutex_unlock(&g_drain.lock);
+    if (done)
+        (void)pthread_join(t, NULL);
+    else
+        (void)pthread_detach(t);
+    return done;
+}
+
 static int serve(const options *o, tc__control_mode mode)
 {
     tc__core_options co = {0};
@@ -275,34 +388,21 @@ static int serve(const options *o, tc__control_mode mode)
     co.poll_secs = (uint32_t)o->poll_secs;
     co.server_id = o->server_id;
     tc__core *core = NULL;
-    tc__http_server *http = NULL;
-    tc__grpc_server *grpc = NULL;
+    frontends f = {NULL, NULL, NULL};
     tc__error err;
     tc__error_clear(&err);
     if (tc__core_new(&co, &core, &err) != TC_OK) {
         tc__log(TC_LOG_ERROR, "failed to start the server: %s", err.msg);
         return 1;
     }
-    if (o->allow_grpc && start_grpc(o, core, &grpc, &err) != TC_OK) {
+    if ((o->allow_grpc && start_grpc(o, core, &f.grpc, &err) != TC_OK) ||
+        (o->allow_http && start_http(o, core, &f.http, &err) != TC_OK) ||
+        (o->allow_metrics && start_metrics(o, core, &f.metrics, &err) != TC_OK)) {
         tc__log(TC_LOG_ERROR, "%s", err.msg);
+        tc__core_drain(core);
+        stop_frontends(&f, 0);
         tc__core_free(core);
         return 1;
-    }
-    if (o->allow_http) {
-        tc__http_options ho = {o->http_address, (uint16_t)o->http_port, (unsigned)o->http_threads,
-                               (size_t)o->http_max_input_size, o->allow_client_shm};
-        if (tc__http_server_new(core, &ho, &http, &err) != TC_OK) {
-            tc__log(TC_LOG_ERROR, "%s", err.msg);
-            tc__grpc_server_quiesce(grpc);
-            tc__core_drain(core);
-            tc__grpc_server_free(grpc, 0);
-            tc__core_free(core);
-            return 1;
-        }
-        (void)fprintf(stdout, "Started HTTPService at %s:%u\n",
-                      o->http_address != NULL ? o->http_address : "0.0.0.0",
-                      (unsigned)tc__http_server_port(http));
-        (void)fflush(stdout);
     }
     sigset_t set;
     sigemptyset(&set);
@@ -311,11 +411,14 @@ static int serve(const options *o, tc__control_mode mode)
     int sig = 0;
     (void)sigwait(&set, &sig);
     tc__log(TC_LOG_INFO, "signal %d received: shutting down", sig);
-    tc__grpc_server_quiesce(grpc);
-    tc__http_server_quiesce(http);
-    tc__core_drain(core);
-    tc__grpc_server_free(grpc, (unsigned)(o->exit_timeout_secs * 1000u));
-    tc__http_server_free(http, (unsigned)(o->exit_timeout_secs * 1000u));
+    /* The frontends keep serving while the core drains: probes see "not
+     * ready" and new inferences get UNAVAILABLE instead of a dead port. */
+    if (!drain_within(core, o->exit_timeout_secs)) {
+        tc__log(TC_LOG_ERROR, "Exit timeout expired. Exiting immediately.");
+        stop_frontends(&f, 0);
+        return 1; /* the core still runs work: it cannot be freed */
+    }
+    stop_frontends(&f, (unsigned)(o->exit_timeout_secs * 1000u));
     tc__core_free(core);
     return 0;
 }
@@ -327,7 +430,8 @@ int main(int argc, char **argv)
     o.http_port = 8000;
     o.grpc_port = 8001;
     o.metrics_port = 8002;
-    o.allow_http = o.allow_grpc = o.allow_metrics = true;
+    o.allow_http = o.allow_grpc = o.allow_metrics = o.allow_cpu_metrics = true;
+    o.metrics_interval_ms = 2000;
     o.log_info = o.log_warning = o.log_error = true;
     o.strict_readiness = true;
     o.exit_timeout_secs = 30;
@@ -358,6 +462,10 @@ int main(int argc, char **argv)
     if (!control_mode(o.control_mode, &mode)) {
         (void)fprintf(stderr, "tritonc-server: unknown --model-control-mode '%s'\n",
                       o.control_mode);
+        goto out;
+    }
+    if (o.metrics_port > 65535 || o.metrics_interval_ms > UINT32_MAX) {
+        (void)fprintf(stderr, "tritonc-server: bad --metrics-port or --metrics-interval-ms\n");
         goto out;
     }
     if (o.repo_count == 0 || o.http_port > 65535) {
