@@ -18,8 +18,8 @@
 #endif
 
 #define CSV_HEADER                                                                                 \
-    "Concurrency,Inferences/Second,Client Send,Network+Server Send/Recv,Server Queue,"              \
-    "Server Compute Input,Server Compute Infer,Server Compute Output,Client Recv,p50 latency,"      \
+    "Concurrency,Inferences/Second,Client Send,Network+Server Send/Recv,Server Queue,"             \
+    "Server Compute Input,Server Compute Infer,Server Compute Output,Client Recv,p50 latency,"     \
     "p90 latency,p95 latency,p99 latency"
 
 typedef struct fixture {
@@ -126,8 +126,12 @@ static size_t csv_lines(char *text, char **lines, size_t max)
  * p50..p99 ones (last four) must be positive. */
 static void check_row(char *row, double first)
 {
-    double v[32];
+    double v[32] = {0};
     size_t n = 0;
+    if (row == NULL) {
+        fail();
+        return;
+    }
     char *p = row;
     while (n < 32) {
         char *end = NULL;
@@ -167,7 +171,7 @@ static void test_concurrency_sweep(void **state)
     char path[128];
     snprintf(path, sizeof path, "%s/r.csv", f->dir);
     char *csv = read_text(path);
-    char *lines[8];
+    char *lines[8] = {0};
     size_t n = csv_lines(csv, lines, 8);
     assert_int_equal(n, 3);
     assert_string_equal(lines[0], CSV_HEADER);
@@ -210,7 +214,7 @@ static void test_request_rate(void **state)
     char path[128];
     snprintf(path, sizeof path, "%s/rate.csv", f->dir);
     char *csv = read_text(path);
-    char *lines[4];
+    char *lines[4] = {0};
     assert_int_equal(csv_lines(csv, lines, 4), 2);
     assert_true(strncmp(lines[0], "Request Rate,Inferences/Second,", 31) == 0);
     double rate = strtod(lines[1], NULL);
@@ -236,7 +240,8 @@ static void test_input_data_file(void **state)
                 " {\"INPUT0\": {\"content\": [[1,2,3,4,5,6,7,8],[9,10,11,12,13,14,15,16]],"
                 " \"shape\": [16]},\n"
                 "  \"INPUT1\": {\"b64\": \"");
-    fprintf(fp, "AQAAAAEAAAABAAAAAQAAAAEAAAABAAAAAQAAAAEAAAABAAAAAQAAAAEAAAABAAAAAQAAAAEAAAABAAAAAQAAAA==\"}}\n"
+    fprintf(fp, "AQAAAAEAAAABAAAAAQAAAAEAAAABAAAAAQAAAAEAAAABAAAAAQAAAAEAAAABAAAAAQAAAAEAAAABAAAAAQ"
+                "AAAA==\"}}\n"
                 "]}\n");
     fclose(fp);
     char args[512];
@@ -245,7 +250,7 @@ static void test_input_data_file(void **state)
     free(run_ok(f, args));
     snprintf(path, sizeof path, "%s/data.csv", f->dir);
     char *csv = read_text(path);
-    char *lines[4];
+    char *lines[4] = {0};
     assert_int_equal(csv_lines(csv, lines, 4), 2);
     check_row(lines[1], 1);
     free(csv);
@@ -298,7 +303,7 @@ static void test_grpc_and_streaming(void **state)
     char path[128];
     snprintf(path, sizeof path, "%s/g.csv", f->dir);
     char *csv = read_text(path);
-    char *lines[8];
+    char *lines[8] = {0};
     assert_int_equal(csv_lines(csv, lines, 8), 3);
     assert_string_equal(lines[0], CSV_HEADER);
     check_row(lines[1], 1);

@@ -296,7 +296,7 @@ static double random_value(tc_dtype dtype, uint64_t *state)
 
 static bool fill_bytes(perf_tensor *t, size_t count, perf_fill fill, size_t len, uint64_t *state)
 {
-    if (len > UINT32_MAX || count > SIZE_MAX / (len + 4)) 
+    if (len > UINT32_MAX || count > SIZE_MAX / (len + 4))
         return false;
     t->byte_size = count * (len + 4);
     t->data = perf_calloc(t->byte_size, 1);
@@ -308,8 +308,8 @@ static bool fill_bytes(perf_tensor *t, size_t count, perf_fill fill, size_t len,
         memcpy(p, &n, sizeof n);
         p += sizeof n;
         for (size_t j = 0; j < len; j++)
-            p[j] = fill == PERF_FILL_ZERO ? (uint8_t)'0'
-                                          : (uint8_t)('a' + next_random(state) % 26u);
+            p[j] =
+                fill == PERF_FILL_ZERO ? (uint8_t)'0' : (uint8_t)('a' + next_random(state) % 26u);
         p += len;
     }
     return true;
@@ -380,7 +380,7 @@ static bool flatten(json_object *v, json_object ***leaves, size_t *n, size_t *ca
     if (!json_object_is_type(v, json_type_array)) {
         if (*n == *cap) {
             size_t ncap = *cap == 0 ? 64 : *cap * 2;
-            json_object **grown = perf_realloc_array(*leaves, ncap, sizeof *grown);
+            json_object **grown = perf_realloc_array(*leaves, ncap, sizeof(json_object *));
             if (grown == NULL)
                 return false;
             *leaves = grown;
@@ -475,8 +475,8 @@ static bool json_shape(json_object *shape, perf_tensor *t)
 
 /* Without an explicit shape: --shape or the model's dims, or, with exactly
  * one variable dimension, that dimension inferred from the element count. */
-static bool implicit_shape(const perf_input_info *in, const perf_shape_opt *shapes,
-                           size_t nshapes, size_t count, perf_tensor *t, char *err, size_t errlen)
+static bool implicit_shape(const perf_input_info *in, const perf_shape_opt *shapes, size_t nshapes,
+                           size_t count, perf_tensor *t, char *err, size_t errlen)
 {
     size_t nvar = 0;
     size_t var = 0;
@@ -546,8 +546,8 @@ static bool check_count(const perf_input_info *in, const perf_tensor *t, size_t 
         return false;
     }
     if (!element_count(t->shape, t->ndim, &want) || want != count) {
-        (void)snprintf(err, errlen, "input '%s': %zu elements given, the shape needs %zu",
-                       in->name, count, want);
+        (void)snprintf(err, errlen, "input '%s': %zu elements given, the shape needs %zu", in->name,
+                       count, want);
         return false;
     }
     return true;
@@ -605,8 +605,7 @@ static bool parse_step(json_object *step, const perf_input_info *inputs, size_t 
     for (size_t i = 0; i < ninputs; i++) {
         json_object *v = NULL;
         if (!json_object_object_get_ex(step, inputs[i].name, &v)) {
-            (void)snprintf(err, errlen, "data entry %zu has no input '%s'", index,
-                           inputs[i].name);
+            (void)snprintf(err, errlen, "data entry %zu has no input '%s'", index, inputs[i].name);
             return false;
         }
         if (!parse_tensor(&inputs[i], v, shapes, nshapes, &tensors[i], err, errlen))

@@ -35,8 +35,8 @@ struct worker {
     tc_stream *stream;
     tc_request **reqs;
     size_t nreqs;
-    size_t next_req;     /* guarded by mu */
-    pthread_mutex_t mu;  /* serializes every call on client and stream */
+    size_t next_req;    /* guarded by mu */
+    pthread_mutex_t mu; /* serializes every call on client and stream */
     pthread_mutex_t rec_mu;
     perf_record_buf recs; /* guarded by rec_mu */
     uint64_t dropped;     /* guarded by rec_mu */
@@ -121,8 +121,8 @@ static void fail(perf_load *load, const char *what, const char *msg)
 
 /* ---- clients and requests ---------------------------------------------------- */
 
-tc_code perf_client_new(const perf_options *opts, uint32_t connections, tc_client **out,
-                        char *err, size_t errlen)
+tc_code perf_client_new(const perf_options *opts, uint32_t connections, tc_client **out, char *err,
+                        size_t errlen)
 {
     tc_code rc;
     if (opts->protocol == PERF_PROTOCOL_GRPC) {
@@ -199,8 +199,7 @@ static void worker_cleanup(worker *w)
 
 static void on_stream(tc_stream *stream, tc_result *result, bool final, void *user_data);
 
-static bool worker_init(worker *w, perf_load *load, uint32_t connections, char *err,
-                        size_t errlen)
+static bool worker_init(worker *w, perf_load *load, uint32_t connections, char *err, size_t errlen)
 {
     memset(w, 0, sizeof *w);
     w->load = load;
@@ -209,7 +208,7 @@ static bool worker_init(worker *w, perf_load *load, uint32_t connections, char *
     const perf_load_config *cfg = &load->cfg;
     if (perf_client_new(cfg->opts, connections, &w->client, err, errlen) != TC_OK)
         return false;
-    w->reqs = perf_calloc(cfg->data->nsteps, sizeof *w->reqs);
+    w->reqs = perf_calloc(cfg->data->nsteps, sizeof(tc_request *));
     if (w->reqs == NULL)
         return false;
     for (size_t s = 0; s < cfg->data->nsteps; s++) {
@@ -398,8 +397,8 @@ static bool sync_one(worker *w, uint64_t due, bool delayed)
     r.ok = rc == TC_OK ? 1u : 0u;
     record(w, &r);
     if (rc != TC_OK) {
-        const char *msg = result != NULL ? tc_result_error_message(result)
-                                         : tc_client_last_error(w->client);
+        const char *msg =
+            result != NULL ? tc_result_error_message(result) : tc_client_last_error(w->client);
         fail(w->load, "inference request failed", msg[0] != '\0' ? msg : tc_code_str(rc));
     }
     tc_result_free(result);
@@ -443,8 +442,7 @@ perf_load *perf_load_new(const perf_load_config *cfg)
     return load;
 }
 
-static bool make_workers(perf_load *load, size_t nworkers, size_t nslots, char *err,
-                         size_t errlen)
+static bool make_workers(perf_load *load, size_t nworkers, size_t nslots, char *err, size_t errlen)
 {
     load->workers = perf_calloc(nworkers, sizeof *load->workers);
     load->slots = perf_calloc(nslots, sizeof *load->slots);

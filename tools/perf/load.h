@@ -49,8 +49,8 @@ typedef struct perf_load perf_load;
 
 /* Create a client of the configured protocol; `connections` bounds HTTP's
  * parallel connections (gRPC multiplexes one). */
-tc_code perf_client_new(const perf_options *opts, uint32_t connections, tc_client **out,
-                        char *err, size_t errlen);
+tc_code perf_client_new(const perf_options *opts, uint32_t connections, tc_client **out, char *err,
+                        size_t errlen);
 
 /* Build the request of data step `step` (inputs borrowed from the dataset). */
 tc_code perf_request_build(const perf_load_config *cfg, size_t step, tc_request **out);

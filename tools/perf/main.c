@@ -78,8 +78,7 @@ static bool copy_input(const tc_model_metadata *meta, size_t i, bool batching, p
     return true;
 }
 
-static bool read_model(tc_client *c, const perf_options *o, model_info *m, char *err,
-                       size_t errlen)
+static bool read_model(tc_client *c, const perf_options *o, model_info *m, char *err, size_t errlen)
 {
     bool ready = false;
     tc_code rc = tc_client_is_model_ready(c, o->model, o->version, NULL, &ready);
@@ -132,8 +131,7 @@ static bool make_data(const perf_options *o, const model_info *m, perf_dataset *
         return perf_dataset_from_file(o->data_file, m->inputs, m->ninputs, o->shapes, o->nshapes,
                                       ds, err, errlen);
     return perf_dataset_generate(m->inputs, m->ninputs, o->shapes, o->nshapes,
-                                 o->data_kind == PERF_DATA_ZERO ? PERF_FILL_ZERO
-                                                                : PERF_FILL_RANDOM,
+                                 o->data_kind == PERF_DATA_ZERO ? PERF_FILL_ZERO : PERF_FILL_RANDOM,
                                  (size_t)o->string_length, ds, err, errlen);
 }
 

@@ -38,8 +38,7 @@ struct perf_profiler {
     size_t merged_cap;
 };
 
-perf_profiler *perf_profiler_new(const perf_options *opts, perf_load *load,
-                                 tc_client *stats_client)
+perf_profiler *perf_profiler_new(const perf_options *opts, perf_load *load, tc_client *stats_client)
 {
     perf_profiler *p = perf_calloc(1, sizeof *p);
     if (p == NULL)
@@ -83,8 +82,8 @@ static bool fetch_stats(perf_profiler *p, perf_server_stats *out)
     char err[256];
     if (p->stats == NULL)
         return false;
-    tc_code rc = tc_client_model_statistics(p->stats, p->opts->model, p->opts->version, NULL,
-                                            &json);
+    tc_code rc =
+        tc_client_model_statistics(p->stats, p->opts->model, p->opts->version, NULL, &json);
     bool ok = rc == TC_OK &&
               perf_server_stats_parse(json, p->opts->model, p->opts->version, out, err, sizeof err);
     if (rc != TC_OK)
@@ -224,7 +223,8 @@ static void print_pass(const perf_profiler *p, uint32_t trial, double tput,
 {
     FILE *f = p->opts->verbose ? stdout : stderr;
     if (p->opts->percentile == -1)
-        fprintf(f, "  Pass [%u] throughput: %g infer/sec. Avg latency: %llu usec (std %llu usec). \n",
+        fprintf(f,
+                "  Pass [%u] throughput: %g infer/sec. Avg latency: %llu usec (std %llu usec). \n",
                 trial, tput, (unsigned long long)(s->avg_ns / 1000),
                 (unsigned long long)(s->std_ns / 1000));
     else

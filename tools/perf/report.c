@@ -85,8 +85,7 @@ static void report_server(FILE *f, const perf_step_result *r)
         fprintf(f, "    Cache hit count: %llu\n", (unsigned long long)r->server.cache_hit.count);
         fprintf(f, "    Cache miss count: %llu\n", (unsigned long long)r->server.cache_miss.count);
     }
-    fprintf(f, "    Successful request count: %llu\n",
-            (unsigned long long)r->server.success.count);
+    fprintf(f, "    Successful request count: %llu\n", (unsigned long long)r->server.success.count);
     fprintf(f,
             "    Avg request latency: %llu usec (overhead %llu usec + queue %llu usec + compute "
             "input %llu usec + compute infer %llu usec + compute output %llu usec)\n",
@@ -209,7 +208,8 @@ static void json_string(FILE *f, const char *s)
 
 static unsigned long long wall(uint64_t mono_ns, int64_t offset_ns)
 {
-    return (unsigned long long)((int64_t)mono_ns + offset_ns);
+    uint64_t t = offset_ns >= 0 ? mono_ns + (uint64_t)offset_ns : mono_ns - (uint64_t)(-offset_ns);
+    return (unsigned long long)t;
 }
 
 static void profile_experiment(FILE *f, const perf_options *opts, const perf_step_result *r,
@@ -220,8 +220,9 @@ static void profile_experiment(FILE *f, const perf_options *opts, const perf_ste
     fprintf(f, "      \"requests\": [");
     for (size_t i = 0; i < r->records.n; i++) {
         const perf_record *rec = &r->records.v[i];
-        fprintf(f, "%s\n        {\"timestamp\": %llu, \"sequence_id\": 0, \"success\": %s, "
-                   "\"response_timestamps\": [%llu]}",
+        fprintf(f,
+                "%s\n        {\"timestamp\": %llu, \"sequence_id\": 0, \"success\": %s, "
+                "\"response_timestamps\": [%llu]}",
                 i == 0 ? "" : ",", wall(rec->start_ns, off), rec->ok ? "true" : "false",
                 wall(rec->end_ns, off));
     }
@@ -231,8 +232,8 @@ static void profile_experiment(FILE *f, const perf_options *opts, const perf_ste
     fprintf(f, "]\n    }");
 }
 
-bool perf_write_profile(const char *path, const perf_options *opts,
-                        const perf_step_result *results, size_t n, int64_t wall_offset_ns)
+bool perf_write_profile(const char *path, const perf_options *opts, const perf_step_result *results,
+                        size_t n, int64_t wall_offset_ns)
 {
     FILE *f = fopen(path, "w");
     if (f == NULL)
@@ -252,11 +253,11 @@ bool perf_write_profile(const char *path, const perf_options *opts,
 
 /* ---- SVG plot ----------------------------------------------------------------------- */
 
-#define SVG_W 760.0
-#define SVG_H 480.0
-#define SVG_LEFT 90.0
-#define SVG_RIGHT 30.0
-#define SVG_TOP 50.0
+#define SVG_W      760.0
+#define SVG_H      480.0
+#define SVG_LEFT   90.0
+#define SVG_RIGHT  30.0
+#define SVG_TOP    50.0
 #define SVG_BOTTOM 70.0
 
 /* A 1-2-5 tick step giving about five ticks up to `max`. */
@@ -292,19 +293,21 @@ static void svg_axis_lines(FILE *f, const svg_axes *a, const char *ylabel)
             SVG_H - SVG_BOTTOM, SVG_W - SVG_RIGHT, SVG_H - SVG_BOTTOM);
     fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", SVG_LEFT, SVG_TOP,
             SVG_LEFT, SVG_H - SVG_BOTTOM);
-    for (double x = 0; x <= a->xmax * 1.0000001; x += a->xstep)
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", sx(a, x),
-                SVG_H - SVG_BOTTOM, sx(a, x), SVG_H - SVG_BOTTOM + 5);
-    for (double y = 0; y <= a->ymax * 1.0000001; y += a->ystep)
+    int nx = (int)llround(a->xmax / a->xstep);
+    int ny = (int)llround(a->ymax / a->ystep);
+    for (int i = 0; i <= nx; i++)
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", sx(a, i * a->xstep),
+                SVG_H - SVG_BOTTOM, sx(a, i * a->xstep), SVG_H - SVG_BOTTOM + 5);
+    for (int i = 0; i <= ny; i++)
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", SVG_LEFT - 5,
-                sy(a, y), SVG_LEFT, sy(a, y));
+                sy(a, i * a->ystep), SVG_LEFT, sy(a, i * a->ystep));
     fprintf(f, "</g>\n<g font-family=\"sans-serif\" font-size=\"12\" fill=\"#333\">\n");
-    for (double x = 0; x <= a->xmax * 1.0000001; x += a->xstep)
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n", sx(a, x),
-                SVG_H - SVG_BOTTOM + 20, x);
-    for (double y = 0; y <= a->ymax * 1.0000001; y += a->ystep)
+    for (int i = 0; i <= nx; i++)
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n",
+                sx(a, i * a->xstep), SVG_H - SVG_BOTTOM + 20, i * a->xstep);
+    for (int i = 0; i <= ny; i++)
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", SVG_LEFT - 8,
-                sy(a, y) + 4, y);
+                sy(a, i * a->ystep) + 4, i * a->ystep);
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">Throughput (infer/sec)</text>\n",
             (SVG_LEFT + SVG_W - SVG_RIGHT) / 2, SVG_H - 20);
     fprintf(f,
@@ -324,8 +327,9 @@ static void svg_points(FILE *f, const perf_options *opts, const svg_axes *a,
     for (size_t i = 0; i < n; i++) {
         double x = sx(a, results[i].throughput);
         double y = sy(a, (double)perf_report_latency_us(opts, &results[i]));
-        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\"><title>%s %g: %g infer/sec, %llu "
-                   "usec</title></circle>\n",
+        fprintf(f,
+                "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\"><title>%s %g: %g infer/sec, %llu "
+                "usec</title></circle>\n",
                 x, y, opts->mode == PERF_MODE_REQUEST_RATE ? "rate" : "concurrency",
                 results[i].value, results[i].throughput,
                 (unsigned long long)perf_report_latency_us(opts, &results[i]));
@@ -357,11 +361,14 @@ bool perf_write_svg(const char *path, const perf_options *opts, const perf_step_
         (void)snprintf(ylabel, sizeof ylabel, "Average latency");
     else
         (void)snprintf(ylabel, sizeof ylabel, "p%d latency", opts->percentile);
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\" "
-               "viewBox=\"0 0 %g %g\">\n", SVG_W, SVG_H, SVG_W, SVG_H);
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\" "
+            "viewBox=\"0 0 %g %g\">\n",
+            SVG_W, SVG_H, SVG_W, SVG_H);
     fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
-    fprintf(f, "<text x=\"%g\" y=\"28\" text-anchor=\"middle\" font-family=\"sans-serif\" "
-               "font-size=\"16\">",
+    fprintf(f,
+            "<text x=\"%g\" y=\"28\" text-anchor=\"middle\" font-family=\"sans-serif\" "
+            "font-size=\"16\">",
             SVG_W / 2);
     for (const char *s = opts->model; *s != '\0'; s++) {
         if (*s == '<')

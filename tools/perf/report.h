@@ -23,8 +23,8 @@ uint64_t perf_report_latency_us(const perf_options *opts, const perf_step_result
 /* Each writer returns false (errno set) when the file cannot be written. */
 bool perf_write_csv(const char *path, const perf_options *opts, const perf_step_result *results,
                     size_t n);
-bool perf_write_profile(const char *path, const perf_options *opts,
-                        const perf_step_result *results, size_t n, int64_t wall_offset_ns);
+bool perf_write_profile(const char *path, const perf_options *opts, const perf_step_result *results,
+                        size_t n, int64_t wall_offset_ns);
 bool perf_write_svg(const char *path, const perf_options *opts, const perf_step_result *results,
                     size_t n);
 

@@ -34,8 +34,8 @@ void perf_latency_summarize(uint64_t *lat, size_t n, int extra_pct, perf_latency
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < 4; i++)
         out->pct[out->npct++] = base[i];
-    if (extra_pct > 0 && extra_pct < 100 && extra_pct != 50 && extra_pct != 90 &&
-        extra_pct != 95 && extra_pct != 99)
+    if (extra_pct > 0 && extra_pct < 100 && extra_pct != 50 && extra_pct != 90 && extra_pct != 95 &&
+        extra_pct != 99)
         out->pct[out->npct++] = extra_pct;
     /* Keep them ascending, as perf_analyzer's map prints them. */
     for (size_t i = out->npct - 1; i > 0 && out->pct[i] < out->pct[i - 1]; i--) {

@@ -74,13 +74,13 @@ static void test_variable_dims(void **state)
                                         1, &ds, err, sizeof err));
     assert_non_null(strstr(err, "3 elements given, the shape needs 4"));
     /* Generated data needs a shape for variable dims. */
-    assert_true(perf_dataset_generate(&var_input, 1, &shape, 1, PERF_FILL_ZERO, 0, &ds, err,
-                                      sizeof err));
+    assert_true(
+        perf_dataset_generate(&var_input, 1, &shape, 1, PERF_FILL_ZERO, 0, &ds, err, sizeof err));
     assert_int_equal(perf_dataset_tensor(&ds, 0, 0)->byte_size, 16);
     assert_int_equal(i32_at(perf_dataset_tensor(&ds, 0, 0), 3), 0);
     perf_dataset_cleanup(&ds);
-    assert_false(perf_dataset_generate(&var_input, 1, NULL, 0, PERF_FILL_RANDOM, 0, &ds, err,
-                                       sizeof err));
+    assert_false(
+        perf_dataset_generate(&var_input, 1, NULL, 0, PERF_FILL_RANDOM, 0, &ds, err, sizeof err));
     assert_non_null(strstr(err, "--shape INPUT0"));
     perf_shape_opt_cleanup(&shape);
 }
@@ -96,16 +96,23 @@ static void test_bytes(void **state)
     const perf_tensor *t = perf_dataset_tensor(&ds, 0, 0);
     assert_int_equal(t->shape[0], 2);
     assert_int_equal(t->byte_size, 4 + 2 + 4);
-    assert_memory_equal(t->data, "\x02\x00\x00\x00" "ab" "\x00\x00\x00\x00", 10);
+    assert_memory_equal(t->data,
+                        "\x02\x00\x00\x00"
+                        "ab"
+                        "\x00\x00\x00\x00",
+                        10);
     t = perf_dataset_tensor(&ds, 1, 0);
     assert_int_equal(t->byte_size, 6);
-    assert_memory_equal(t->data, "\x02\x00\x00\x00" "hi", 6);
+    assert_memory_equal(t->data,
+                        "\x02\x00\x00\x00"
+                        "hi",
+                        6);
     perf_dataset_cleanup(&ds);
 
     perf_shape_opt shape;
     assert_true(perf_shape_opt_parse("INPUT0:3", &shape, err, sizeof err));
-    assert_true(perf_dataset_generate(&str_input, 1, &shape, 1, PERF_FILL_RANDOM, 5, &ds, err,
-                                      sizeof err));
+    assert_true(
+        perf_dataset_generate(&str_input, 1, &shape, 1, PERF_FILL_RANDOM, 5, &ds, err, sizeof err));
     assert_int_equal(perf_dataset_tensor(&ds, 0, 0)->byte_size, 3 * 9);
     perf_dataset_cleanup(&ds);
     perf_shape_opt_cleanup(&shape);
@@ -156,8 +163,7 @@ static void test_errors(void **state)
     expect_error("{\"data\": [{\"INPUT0\": [0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,4294967296],"
                  " \"INPUT1\": [0]}]}",
                  "not a valid INT32");
-    expect_error("{\"data\": [{\"INPUT0\": {\"b64\": \"!!\"}, \"INPUT1\": [0]}]}",
-                 "not base64");
+    expect_error("{\"data\": [{\"INPUT0\": {\"b64\": \"!!\"}, \"INPUT1\": [0]}]}", "not base64");
     expect_error("{\"data\": [{\"INPUT0\": {\"b64\": \"AQID\"}, \"INPUT1\": [0]}]}",
                  "3 bytes is not a whole number of INT32");
     expect_error("{\"data\": [{\"INPUT0\": {\"shape\": [16]}, \"INPUT1\": [0]}]}",
@@ -211,10 +217,10 @@ static void test_random_is_reproducible(void **state)
     perf_dataset a;
     perf_dataset b;
     char err[256] = "";
-    assert_true(perf_dataset_generate(simple_inputs, 2, NULL, 0, PERF_FILL_RANDOM, 0, &a, err,
-                                      sizeof err));
-    assert_true(perf_dataset_generate(simple_inputs, 2, NULL, 0, PERF_FILL_RANDOM, 0, &b, err,
-                                      sizeof err));
+    assert_true(
+        perf_dataset_generate(simple_inputs, 2, NULL, 0, PERF_FILL_RANDOM, 0, &a, err, sizeof err));
+    assert_true(
+        perf_dataset_generate(simple_inputs, 2, NULL, 0, PERF_FILL_RANDOM, 0, &b, err, sizeof err));
     assert_memory_equal(a.tensors[1].data, b.tensors[1].data, 64);
     for (size_t i = 0; i < 16; i++) {
         int32_t v = i32_at(&a.tensors[0], i);

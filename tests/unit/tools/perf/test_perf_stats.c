@@ -55,7 +55,7 @@ static void test_summarize_extra_percentile(void **state)
     for (size_t i = 0; i < 5; i++)
         assert_int_equal(s.pct[i], want[i]);
     assert_int_equal(perf_summary_latency_ns(&s, 75), 75); /* 74.25 + .5 -> 74 -> value 75 */
-    perf_latency_summarize(lat, 100, 95, &s);           /* already listed: not twice */
+    perf_latency_summarize(lat, 100, 95, &s);              /* already listed: not twice */
     assert_int_equal(s.npct, 4);
     perf_latency_summarize(lat, 0, -1, &s);
     assert_int_equal(s.count, 0);
@@ -99,8 +99,8 @@ static const char *stats_json(int k)
              "\"ns\":0}},\"batch_stats\":[]},"
              "{\"name\":\"other\",\"version\":\"1\",\"inference_count\":7}]}",
              10 + 100 * k, 10 + 50 * k, 10 + 100 * k, 1000 + 9000000 * k, 10 + 100 * k,
-             100 + 1000000 * k, 10 + 100 * k, 100 + 500000 * k, 10 + 100 * k,
-             100 + 6000000 * k, 10 + 100 * k, 100 + 700000 * k);
+             100 + 1000000 * k, 10 + 100 * k, 100 + 500000 * k, 10 + 100 * k, 100 + 6000000 * k,
+             10 + 100 * k, 100 + 700000 * k);
     return buf[k];
 }
 
@@ -121,7 +121,7 @@ static void test_server_stats(void **state)
     assert_int_equal(d.success.count, 100);
     perf_server_avg avg;
     perf_server_stats_average(&d, &avg);
-    assert_int_equal(avg.request_us, 90);  /* 9 ms / 100 */
+    assert_int_equal(avg.request_us, 90); /* 9 ms / 100 */
     assert_int_equal(avg.queue_us, 10);
     assert_int_equal(avg.compute_input_us, 5);
     assert_int_equal(avg.compute_infer_us, 60);
