@@ -259,7 +259,12 @@ static void issue(slot *s)
     tc_code rc;
     (void)pthread_mutex_lock(&w->mu);
     tc_request *req = next_request(w);
-    s->start_ns = perf_now_ns();
+    /* Once sent, the slot belongs to its completion (which may re-issue it
+     * on the I/O thread), so keep what counting needs in locals. */
+    uint64_t start_ns = perf_now_ns();
+    uint64_t due = s->sched_ns;
+    bool delayed = s->delayed;
+    s->start_ns = start_ns;
     if (w->stream != NULL) {
         char id[24];
         (void)snprintf(id, sizeof id, "%u", s->index);
@@ -276,7 +281,7 @@ static void issue(slot *s)
     if (rc != TC_OK)
         release_slot(s);
     else
-        count_send(w->load, s->start_ns, s->sched_ns, s->delayed);
+        count_send(w->load, start_ns, due, delayed);
 }
 
 static void complete(slot *s, tc_result *result)
