@@ -415,8 +415,10 @@ static int serve(const options *o, tc__control_mode mode)
      * ready" and new inferences get UNAVAILABLE instead of a dead port. */
     if (!drain_within(core, o->exit_timeout_secs)) {
         tc__log(TC_LOG_ERROR, "Exit timeout expired. Exiting immediately.");
-        stop_frontends(&f, 0);
-        return 1; /* the core still runs work: it cannot be freed */
+        (void)fflush(NULL);
+        /* Work is still running on core threads, so nothing can be freed or
+         * stopped safely: leave now, as upstream does. */
+        _Exit(1);
     }
     stop_frontends(&f, (unsigned)(o->exit_timeout_secs * 1000u));
     tc__core_free(core);
