@@ -14,8 +14,7 @@
  * models only). */
 #pragma weak tc__core_infer_stream
 
-#define DECOUPLED_UNARY                                                                            \
-    "ModelInfer RPC doesn't support models with decoupled transaction policy"
+#define DECOUPLED_UNARY "ModelInfer RPC doesn't support models with decoupled transaction policy"
 
 /* ---- jobs and items --------------------------------------------------------------------- */
 
@@ -180,8 +179,8 @@ static void unary_done(tc__infer_response *resp, const tc__error *err, void *use
     tc__error_clear(&e);
     if (resp == NULL)
         tc__grpc_status_from_error(&item->st, err);
-    else if (encode_framed(enc_infer, resp, job->enc, job->srv->opts.max_message_size,
-                           &item->frame, &e) != TC_OK)
+    else if (encode_framed(enc_infer, resp, job->enc, job->srv->opts.max_message_size, &item->frame,
+                           &e) != TC_OK)
         tc__grpc_status_from_error(&item->st, &e);
     tc__core_response_free(resp);
     tc__grpc_enqueue(job->srv, item);
@@ -215,8 +214,8 @@ static void infer_unary(tc__grpc_call *c, const uint8_t *msg, size_t len)
     if (rc != TC_E_BUSY) {
         tc__buf out = TC__BUF_INIT;
         if (resp != NULL)
-            rc = encode_framed(enc_infer, resp, job->enc, c->srv->opts.max_message_size, &out,
-                               &err);
+            rc =
+                encode_framed(enc_infer, resp, job->enc, c->srv->opts.max_message_size, &out, &err);
         tc__core_response_free(resp);
         if (resp != NULL && rc == TC_OK) {
             tc__grpc_call_send(c, out.data, out.len);
@@ -263,8 +262,7 @@ static void small_response(const tc__grpc_job *job, const char *id, bool with_mo
 }
 
 /* Runs on a model instance thread, once per response. */
-static void stream_done(tc__infer_response *resp, const tc__error *err, bool final,
-                        void *user_data)
+static void stream_done(tc__infer_response *resp, const tc__error *err, bool final, void *user_data)
 {
     tc__grpc_job *job = user_data;
     tc__grpc_item *item = final ? final_item(job) : tc__calloc(1, sizeof *item);
@@ -281,8 +279,8 @@ static void stream_done(tc__infer_response *resp, const tc__error *err, bool fin
     if (resp != NULL) {
         stream_msg m = {NULL, resp};
         if (tc__pb_response_set_final(resp, final) != TC_OK ||
-            encode_framed(enc_stream, &m, job->enc, job->srv->opts.max_message_size,
-                          &item->frame, &e) != TC_OK) {
+            encode_framed(enc_stream, &m, job->enc, job->srv->opts.max_message_size, &item->frame,
+                          &e) != TC_OK) {
             if (e.code == TC_OK)
                 tc__error_set(&e, TC_E_NOMEM, "out of memory");
             err = &e;
@@ -308,8 +306,8 @@ static void stream_done_unary(tc__infer_response *resp, const tc__error *err, vo
 
 static tc_code stream_submit(tc__core *core, tc__grpc_job *job, tc__error *err)
 {
-    tc_code (*fn)(tc__core *, const tc__infer_request *, tc__infer_stream_cb, void *,
-                  tc__error *) = tc__core_infer_stream;
+    tc_code (*fn)(tc__core *, const tc__infer_request *, tc__infer_stream_cb, void *, tc__error *) =
+        tc__core_infer_stream;
     if (fn != NULL)
         return fn(core, &job->req, stream_done, job, err);
     return tc__core_infer_async(core, &job->req, stream_done_unary, job, err);
@@ -358,8 +356,7 @@ static void stream_maybe_end(tc__grpc_call *c)
 
 /* A request that fails before reaching the core: an in-band error in its
  * slot, carrying only the request id. */
-static void stream_reject(tc__grpc_call *c, tc__grpc_job *job, const char *id,
-                          const tc__error *err)
+static void stream_reject(tc__grpc_call *c, tc__grpc_job *job, const char *id, const tc__error *err)
 {
     tc__grpc_item *item = final_item(job);
     tc__grpc_status st;

@@ -73,7 +73,7 @@ typedef enum tc__grpc_method {
 /* One HTTP/2 stream carrying one RPC. I/O thread only. */
 struct tc__grpc_call {
     tc__grpc_server *srv;
-    tc__grpc_conn *conn; /* NULL once the stream or connection is gone */
+    tc__grpc_conn *conn;        /* NULL once the stream or connection is gone */
     tc__grpc_call *prev, *next; /* in conn->calls while conn != NULL */
     int32_t stream_id;
     tc__grpc_method method;
@@ -89,15 +89,15 @@ struct tc__grpc_call {
     tc__buf unary_msg;
     unsigned msg_count;
     /* state */
-    bool started;       /* headers checked, method routed */
-    bool remote_ended;  /* END_STREAM received */
-    bool closed;        /* nghttp2 closed the stream */
-    bool finished;      /* final status decided (trailers queued or sent) */
+    bool started;      /* headers checked, method routed */
+    bool remote_ended; /* END_STREAM received */
+    bool closed;       /* nghttp2 closed the stream */
+    bool finished;     /* final status decided (trailers queued or sent) */
     bool headers_sent;
     bool deferred;      /* the data provider is waiting for bytes */
     bool rst_after_end; /* client still sending when we ended: RST_STREAM(NO_ERROR) */
     tc__grpc_encoding resp_enc;
-    tc__buf out;        /* framed response bytes not yet taken by nghttp2 */
+    tc__buf out; /* framed response bytes not yet taken by nghttp2 */
     size_t out_off;
     int status;
     char *status_msg;
@@ -169,11 +169,11 @@ struct tc__grpc_server {
     bool thread_started;
     void *ssl_ctx; /* SSL_CTX *, or NULL */
 
-    pthread_mutex_t lock;    /* guards the fields down to stop_deadline_ms */
-    tc__grpc_item *q_head;   /* guarded by lock */
-    tc__grpc_item *q_tail;   /* guarded by lock */
-    bool quiesce_req;        /* guarded by lock */
-    bool stop_req;           /* guarded by lock */
+    pthread_mutex_t lock;      /* guards the fields down to stop_deadline_ms */
+    tc__grpc_item *q_head;     /* guarded by lock */
+    tc__grpc_item *q_tail;     /* guarded by lock */
+    bool quiesce_req;          /* guarded by lock */
+    bool stop_req;             /* guarded by lock */
     uint64_t stop_deadline_ms; /* guarded by lock */
 
     atomic_uint workers; /* load/unload threads still running */

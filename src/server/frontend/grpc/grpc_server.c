@@ -18,9 +18,9 @@
 #include "common/log.h"
 #include "frontend/grpc/grpc_internal.h"
 
-#define READ_CHUNK 65536
+#define READ_CHUNK  65536
 #define WRITE_BATCH 65536
-#define MAX_EVENTS 64
+#define MAX_EVENTS  64
 
 uint64_t tc__grpc_now_ms(void)
 {
@@ -291,7 +291,8 @@ static void accept_all(tc__grpc_server *srv)
         conn->fd = fd;
         conn->srv = srv;
         if (tc__grpc_conn_init(srv, conn) != TC_OK ||
-            (srv->ssl_ctx != NULL && tc__grpc_tls_conn_new(srv->ssl_ctx, fd, &conn->ssl) != TC_OK)) {
+            (srv->ssl_ctx != NULL &&
+             tc__grpc_tls_conn_new(srv->ssl_ctx, fd, &conn->ssl) != TC_OK)) {
             nghttp2_session_del(conn->session);
             tc__free(conn);
             (void)close(fd);
@@ -436,9 +437,8 @@ static tc_code bind_listener(tc__grpc_server *srv, const char *address, uint16_t
             struct sockaddr_storage ss;
             socklen_t sl = sizeof ss;
             if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-                srv->port = ntohs(ss.ss_family == AF_INET6
-                                      ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                      : ((struct sockaddr_in *)&ss)->sin_port);
+                srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                           : ((struct sockaddr_in *)&ss)->sin_port);
             srv->listen_fd = fd;
             freeaddrinfo(res);
             return TC_OK;

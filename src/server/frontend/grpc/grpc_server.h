@@ -32,9 +32,9 @@ typedef struct tc__grpc_options {
     uint64_t keepalive_time_ms;    /* server pings; 0 = 7,200,000 */
     uint64_t keepalive_timeout_ms; /* ping ack wait; 0 = 20,000 */
     bool keepalive_permit_without_calls;
-    int64_t max_pings_without_data;              /* < 0 = 2; 0 = unlimited */
+    int64_t max_pings_without_data;                 /* < 0 = 2; 0 = unlimited */
     int64_t min_recv_ping_interval_without_data_ms; /* < 0 = 300,000 */
-    int64_t max_ping_strikes;                    /* < 0 = 2; 0 = unlimited */
+    int64_t max_ping_strikes;                       /* < 0 = 2; 0 = unlimited */
     /* TLS (ALPN h2). */
     bool use_ssl;
     bool use_ssl_mutual;

@@ -247,8 +247,8 @@ void tc__grpc_call_finish(tc__grpc_call *c, int status, const char *msg)
     c->status_msg = tc__strdup(msg != NULL ? msg : "");
     c->rst_after_end = !c->remote_ended;
     if (status != 0)
-        tc__log(TC_LOG_VERBOSE, "gRPC %s -> status %d: %s", c->path != NULL ? c->path : "?",
-                status, msg != NULL ? msg : "");
+        tc__log(TC_LOG_VERBOSE, "gRPC %s -> status %d: %s", c->path != NULL ? c->path : "?", status,
+                msg != NULL ? msg : "");
     if (!c->headers_sent && c->out.len == c->out_off)
         trailers_only(c);
     else
@@ -367,9 +367,9 @@ static void call_start(tc__grpc_call *c)
 
 static void reader_error(tc__grpc_call *c, tc_code rc, const tc__error *err)
 {
-    int code = rc == TC_E_INVALID_ARG  ? TC__GRPC_RESOURCE_EXHAUSTED
-               : rc == TC_E_NOMEM      ? TC__GRPC_RESOURCE_EXHAUSTED
-                                       : TC__GRPC_INTERNAL;
+    int code = rc == TC_E_INVALID_ARG ? TC__GRPC_RESOURCE_EXHAUSTED
+               : rc == TC_E_NOMEM     ? TC__GRPC_RESOURCE_EXHAUSTED
+                                      : TC__GRPC_INTERNAL;
     tc__grpc_call_finish(c, code, err->msg[0] != '\0' ? err->msg : "malformed gRPC message");
 }
 
@@ -380,8 +380,9 @@ static void on_message(tc__grpc_call *c, const uint8_t *msg, size_t len)
         return;
     }
     if (c->msg_count++ > 0) {
-        tc__grpc_call_finish(c, TC__GRPC_INTERNAL, "more than one request message on a unary "
-                                                    "call");
+        tc__grpc_call_finish(c, TC__GRPC_INTERNAL,
+                             "more than one request message on a unary "
+                             "call");
         return;
     }
     if (tc__buf_append(&c->unary_msg, msg, len) != TC_OK)

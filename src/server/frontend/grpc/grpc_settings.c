@@ -24,8 +24,8 @@ static bool parse_int(const char *s, int64_t min, int64_t *out)
     return true;
 }
 
-static bool trace_level(const Inference__TraceSettingRequest__SettingValue *v,
-                        tc__trace_update *u, tc__grpc_status *st)
+static bool trace_level(const Inference__TraceSettingRequest__SettingValue *v, tc__trace_update *u,
+                        tc__grpc_status *st)
 {
     bool off = false;
     u->level = 0;
@@ -56,8 +56,9 @@ static bool trace_int(const char *key, const Inference__TraceSettingRequest__Set
 {
     int which = strcmp(key, "trace_rate") == 0 ? 0 : strcmp(key, "trace_count") == 0 ? 1 : 2;
     bool *has = which == 0 ? &u->has_rate : which == 1 ? &u->has_count : &u->has_log_frequency;
-    bool *clear =
-        which == 0 ? &u->clear_rate : which == 1 ? &u->clear_count : &u->clear_log_frequency;
+    bool *clear = which == 0   ? &u->clear_rate
+                  : which == 1 ? &u->clear_count
+                               : &u->clear_log_frequency;
     int64_t *val = which == 0 ? &u->rate : which == 1 ? &u->count : &u->log_frequency;
     size_t n = v != NULL ? v->n_value : 0;
     if (n == 0) {
@@ -69,8 +70,8 @@ static bool trace_int(const char *key, const Inference__TraceSettingRequest__Set
         return false;
     }
     if (!parse_int(v->value[0], which == 1 ? -1 : 0, val)) {
-        tc__grpc_status_set(st, TC__GRPC_INVALID_ARGUMENT, "Unable to parse '%s', got: %.100s",
-                            key, v->value[0]);
+        tc__grpc_status_set(st, TC__GRPC_INVALID_ARGUMENT, "Unable to parse '%s', got: %.100s", key,
+                            v->value[0]);
         return false;
     }
     *has = true;
@@ -207,7 +208,8 @@ static bool log_update(const Inference__LogSettingsRequest *req, tc__log_setting
             return false;
         }
         if (flag != NULL) {
-            if (kind != INFERENCE__LOG_SETTINGS_REQUEST__SETTING_VALUE__PARAMETER_CHOICE_BOOL_PARAM) {
+            if (kind !=
+                INFERENCE__LOG_SETTINGS_REQUEST__SETTING_VALUE__PARAMETER_CHOICE_BOOL_PARAM) {
                 tc__grpc_status_set(st, TC__GRPC_INVALID_ARGUMENT, "expect boolean for '%s'", key);
                 return false;
             }
@@ -263,7 +265,8 @@ static void log_pack(const tc__log_settings *s, tc__buf *out, tc__grpc_status *s
     log_reply r;
     memset(&r, 0, sizeof r);
     Inference__LogSettingsResponse__SettingValue *v = log_entry(&r, 0, "log_file");
-    v->parameter_choice_case = INFERENCE__LOG_SETTINGS_RESPONSE__SETTING_VALUE__PARAMETER_CHOICE_STRING_PARAM;
+    v->parameter_choice_case =
+        INFERENCE__LOG_SETTINGS_RESPONSE__SETTING_VALUE__PARAMETER_CHOICE_STRING_PARAM;
     v->string_param = (char *)(uintptr_t)s->file;
     static const char *const flags[3] = {"log_info", "log_warning", "log_error"};
     const bool vals[3] = {s->info, s->warning, s->error};
@@ -274,10 +277,12 @@ static void log_pack(const tc__log_settings *s, tc__buf *out, tc__grpc_status *s
         v->bool_param = vals[i];
     }
     v = log_entry(&r, 4, "log_verbose_level");
-    v->parameter_choice_case = INFERENCE__LOG_SETTINGS_RESPONSE__SETTING_VALUE__PARAMETER_CHOICE_UINT32_PARAM;
+    v->parameter_choice_case =
+        INFERENCE__LOG_SETTINGS_RESPONSE__SETTING_VALUE__PARAMETER_CHOICE_UINT32_PARAM;
     v->uint32_param = s->verbose_level;
     v = log_entry(&r, 5, "log_format");
-    v->parameter_choice_case = INFERENCE__LOG_SETTINGS_RESPONSE__SETTING_VALUE__PARAMETER_CHOICE_STRING_PARAM;
+    v->parameter_choice_case =
+        INFERENCE__LOG_SETTINGS_RESPONSE__SETTING_VALUE__PARAMETER_CHOICE_STRING_PARAM;
     v->string_param = (char *)(uintptr_t)(s->iso8601 ? "ISO8601" : "default");
     Inference__LogSettingsResponse resp = INFERENCE__LOG_SETTINGS_RESPONSE__INIT;
     resp.n_settings = 6;
@@ -293,8 +298,7 @@ void tc__grpc_log_settings(tc__grpc_server *srv, const uint8_t *msg, size_t len,
     ProtobufCMessage *pm = NULL;
     tc__error err;
     tc__error_clear(&err);
-    if (tc__pb_unpack(&inference__log_settings_request__descriptor, msg, len, &pm, &err) !=
-        TC_OK) {
+    if (tc__pb_unpack(&inference__log_settings_request__descriptor, msg, len, &pm, &err) != TC_OK) {
         tc__grpc_status_from_error(st, &err);
         return;
     }

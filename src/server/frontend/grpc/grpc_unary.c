@@ -225,7 +225,7 @@ static bool fill_stat(stat_block *b, const tc__model_stats *s)
                                        &s->compute_input, &s->compute_infer, &s->compute_output,
                                        &s->cache_hit,     &s->cache_miss};
     Inference__StatisticDuration **dst[8] = {
-        &b->is.success,       &b->is.fail,          &b->is.queue,     &b->is.compute_input,
+        &b->is.success,       &b->is.fail,           &b->is.queue,     &b->is.compute_input,
         &b->is.compute_infer, &b->is.compute_output, &b->is.cache_hit, &b->is.cache_miss};
     for (size_t i = 0; i < 8; i++) {
         dur(&b->d[i], src[i]);
@@ -401,9 +401,8 @@ static void repo_unload(tc__grpc_server *srv, const uint8_t *msg, size_t len, tc
         const Inference__ModelRepositoryParameter *v = req->parameters[i]->value;
         if (strcmp(key, "unload_dependents") != 0)
             continue;
-        if (v == NULL ||
-            v->parameter_choice_case !=
-                INFERENCE__MODEL_REPOSITORY_PARAMETER__PARAMETER_CHOICE_BOOL_PARAM) {
+        if (v == NULL || v->parameter_choice_case !=
+                             INFERENCE__MODEL_REPOSITORY_PARAMETER__PARAMETER_CHOICE_BOOL_PARAM) {
             tc__grpc_status_set(st, TC__GRPC_INVALID_ARGUMENT,
                                 "invalid value type for 'unload_dependents' parameter, expected "
                                 "bool_param.");
