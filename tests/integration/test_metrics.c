@@ -48,8 +48,8 @@ static int start_with(void **state, const char *extra)
     fixture *f = calloc(1, sizeof *f);
     f->metrics_port = free_port();
     snprintf(f->port_arg, sizeof f->port_arg, "--metrics-port=%d", f->metrics_port);
-    const char *args[] = {"--model-control-mode=explicit", "--load-model=simple", f->port_arg, extra,
-                          NULL};
+    const char *args[] = {"--model-control-mode=explicit", "--load-model=simple", f->port_arg,
+                          extra, NULL};
     if (f->metrics_port <= 0 || tc_test_server_start(&f->server, TC_MODELS_DIR, args) != 0) {
         free(f);
         return -1;
@@ -166,7 +166,7 @@ static void load_identity(int port)
 }
 
 #define SIMPLE "{model=\"simple\",version=\"1\"}"
-#define IDENT "{model=\"custom_identity_int32\",version=\"1\"}"
+#define IDENT  "{model=\"custom_identity_int32\",version=\"1\"}"
 
 static void counters_match_the_inferences(void **state)
 {
@@ -182,10 +182,10 @@ static void counters_match_the_inferences(void **state)
 
     char *text = scrape(f);
     assert_int_equal((int)sample(text, "nv_inference_request_success" SIMPLE), 3);
-    assert_int_equal(
-        (int)sample(text, "nv_inference_request_failure{model=\"simple\",reason=\"OTHER\","
-                          "version=\"1\"}"),
-        2);
+    assert_int_equal((int)sample(text,
+                                 "nv_inference_request_failure{model=\"simple\",reason=\"OTHER\","
+                                 "version=\"1\"}"),
+                     2);
     static const char *const zero_reasons[] = {"REJECTED", "CANCELED", "BACKEND"};
     for (size_t i = 0; i < 3; i++) {
         char series[160];
@@ -214,7 +214,8 @@ static void counters_match_the_inferences(void **state)
 
 static bool is_name_char(char c, bool first)
 {
-    return isalpha((unsigned char)c) || c == '_' || c == ':' || (!first && isdigit((unsigned char)c));
+    return isalpha((unsigned char)c) || c == '_' || c == ':' ||
+           (!first && isdigit((unsigned char)c));
 }
 
 /* `{k="v",...}`; returns the character after '}' or NULL. */
@@ -339,8 +340,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(counters_match_the_inferences, setup, teardown),
     cmocka_unit_test_setup_teardown(text_parses_as_exposition_format, setup, teardown),
     cmocka_unit_test_setup_teardown(other_paths_and_methods, setup, teardown),
-    cmocka_unit_test_setup_teardown(allow_metrics_false_serves_nothing, setup_no_metrics,
-                                    teardown),
+    cmocka_unit_test_setup_teardown(allow_metrics_false_serves_nothing, setup_no_metrics, teardown),
 };
 
 TC_TEST_MAIN(tests)

@@ -81,8 +81,8 @@ static void load_slow_identity(int port, int delay_ms)
              delay_ms);
     tc_http_reply r;
     assert_int_equal(tc_http_request(port, "POST",
-                                     "/v2/repository/models/custom_identity_int32/load", NULL,
-                                     body, strlen(body), &r),
+                                     "/v2/repository/models/custom_identity_int32/load", NULL, body,
+                                     strlen(body), &r),
                      0);
     if (r.status != 200)
         fail_msg("load failed: %d %s", r.status, (char *)r.body);

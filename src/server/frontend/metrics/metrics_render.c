@@ -59,9 +59,9 @@ static uint64_t compute_output_us(const tc__model_stats *s)
 #define FAILURE_HELP "Number of failed inference requests, all batch sizes"
 
 /* Families printed before and after the failure counter, in upstream's order. */
-static const model_family k_success = {
-    "nv_inference_request_success", "counter",
-    "Number of successful inference requests, all batch sizes", success_count};
+static const model_family k_success = {"nv_inference_request_success", "counter",
+                                       "Number of successful inference requests, all batch sizes",
+                                       success_count};
 
 static const model_family k_after_failure[] = {
     {"nv_inference_count", "counter",

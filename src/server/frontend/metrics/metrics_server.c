@@ -137,9 +137,8 @@ static tc_code render(tc__metrics_server *srv, tc__buf *out)
 
 static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, const char *text)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(text), (void *)(uintptr_t)text,
-                                        MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_PERSISTENT);
     if (resp == NULL)
         return MHD_NO;
     (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
@@ -209,8 +208,8 @@ tc_code tc__metrics_server_new(tc__core *core, const tc__metrics_options *opts,
                                tc__metrics_server **out, tc__error *err)
 {
     *out = NULL;
-    const char *shown = opts->address != NULL && opts->address[0] != '\0' ? opts->address
-                                                                          : "0.0.0.0";
+    const char *shown =
+        opts->address != NULL && opts->address[0] != '\0' ? opts->address : "0.0.0.0";
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
@@ -232,10 +231,10 @@ tc_code tc__metrics_server_new(tc__core *core, const tc__metrics_options *opts,
         pthread_mutex_unlock(&srv->lock);
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    srv->daemon = MHD_start_daemon(flags, opts->port, NULL, NULL, on_request, srv,
-                                   MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_END);
+    srv->daemon =
+        MHD_start_daemon(flags, opts->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
+                         (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         pthread_mutex_destroy(&srv->lock);
         tc__free(srv);
