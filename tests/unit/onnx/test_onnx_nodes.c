@@ -79,7 +79,9 @@ static outcome compare(const char *name, const tc__onnx_output *got, const tc__o
 static outcome run_case(const char *dir, const char *name)
 {
     char path[1024];
-    (void)snprintf(path, sizeof path, "%s/model.onnx", dir);
+    int plen = snprintf(path, sizeof path, "%s/model.onnx", dir);
+    if (plen < 0 || (size_t)plen >= sizeof path)
+        return FAIL;
     tc__error err = {0};
     tc__onnx_model *m = NULL;
     io_set in = {0}, want = {0};
