@@ -11,16 +11,18 @@ logs=""
 cleanup() {
     for p in $pids; do kill "$p" 2>/dev/null || true; done
     for p in $pids; do wait "$p" 2>/dev/null || true; done
-    for l in $logs; do rm -f "$l"; done
+    for l in $logs; do rm -rf "$l"; done
 }
 trap cleanup EXIT INT TERM
 
-# start_server ARGS... : starts a server, waits (bounded) for its HTTP port,
-# and sets $url.
-start_server() {
+# start_server_repo REPO ARGS... : starts a server on REPO, waits (bounded)
+# for its HTTP port, and sets $url (and $grpc_url when gRPC is served).
+start_server_repo() {
+    repo_dir=$1
+    shift
     log=$(mktemp)
     logs="$logs $log"
-    "$server" --model-repository=models --http-port=0 --grpc-port=0 --metrics-port=0 "$@" >"$log" 2>&1 &
+    "$server" --model-repository="$repo_dir" --http-port=0 --grpc-port=0 --metrics-port=0 "$@" >"$log" 2>&1 &
     pid=$!
     pids="$pids $pid"
     http=""
@@ -45,6 +47,11 @@ start_server() {
     done
     grpc_url=""
     if [ -n "$grpc" ]; then grpc_url="localhost:${grpc##*:}"; fi
+}
+
+# start_server ARGS... : a server on the bundled repository, models/.
+start_server() {
+    start_server_repo models "$@"
 }
 
 # run_grpc [MODEL] EXAMPLE ARGS... : a gRPC example against $grpc_url; skipped
@@ -98,6 +105,42 @@ run_grpc - simple_grpc_infer_client -C gzip
 run_grpc simple_sequence simple_grpc_sequence_sync_infer_client
 run_grpc simple_sequence simple_grpc_sequence_stream_infer_client
 run_grpc repeat_int32 simple_grpc_custom_repeat
+
+# The main job: classify the bundled images (held-out handwritten digits)
+# with the bundled model, over HTTP and gRPC, sync, async and streaming.
+ic="$build/tools/image_client/image_client"
+images=tools/digits/images
+echo
+echo "== image classification: digits_onnx on $images (expected labels in $images/expected.txt)"
+run "$ic" -m digits_onnx -c 2 -u "$url" "$images"
+run "$ic" -m digits_onnx -c 1 -b 4 -a -u "$url" "$images"
+if [ -n "$grpc_url" ]; then
+    run "$ic" -m digits_onnx -c 1 -i grpc -u "$grpc_url" "$images"
+    run "$ic" -m digits_onnx -c 1 -b 2 -i grpc --streaming -u "$grpc_url" "$images"
+fi
+# Real ImageNet models, when the shared test data is present beside the checkout.
+imagenet=../shared/models/imagenet
+if [ -f "$imagenet/mobilenet_v2.onnx" ]; then
+    repo=$(mktemp -d)
+    logs="$logs $repo"
+    mkdir -p "$repo/mobilenet_v2/1"
+    ln -s "$(cd "$imagenet" && pwd)/mobilenet_v2.onnx" "$repo/mobilenet_v2/1/model.onnx"
+    ln -s "$(cd "$imagenet" && pwd)/imagenet_labels.txt" "$repo/mobilenet_v2/labels.txt"
+    cat >"$repo/mobilenet_v2/config.pbtxt" <<'CFG'
+name: "mobilenet_v2"
+platform: "onnxruntime_onnx"
+max_batch_size: 8
+input [ { name: "input" data_type: TYPE_FP32 format: FORMAT_NCHW dims: [ 3, 224, 224 ] } ]
+output [ { name: "probabilities" data_type: TYPE_FP32 dims: [ 1001 ] label_filename: "labels.txt" } ]
+CFG
+    start_server_repo "$repo"
+    echo
+    echo "== image classification: MobileNet v2 on $imagenet/images"
+    run "$ic" -m mobilenet_v2 -s INCEPTION -c 3 -u "$url" "$imagenet/images/parrot.jpg"
+    run "$ic" -m mobilenet_v2 -s INCEPTION -c 1 -b 4 -a -u "$url" "$imagenet/images"
+    [ -n "$grpc_url" ] && run "$ic" -m mobilenet_v2 -s INCEPTION -c 1 -b 2 -i grpc --streaming \
+        -u "$grpc_url" "$imagenet/images"
+fi
 
 start_server --model-control-mode=explicit
 echo
