@@ -206,6 +206,41 @@ TC_API tc_code tc_request_input_set_binary(tc_request *req, const char *name, bo
 TC_API tc_code tc_request_input_reset(tc_request *req, const char *name);
 
 /**
+ * Take an input's data from a registered shared-memory region instead of
+ * the request: `byte_size` bytes at `offset` of the region called
+ * `region_name` (registered with tc_client_system_shm_register() or
+ * tc_client_cuda_shm_register(); the offset is relative to the registered
+ * region). Any data appended so far is dropped (as tc_request_input_reset()).
+ * The reference is sent as the `shared_memory_region`,
+ * `shared_memory_byte_size` and (when non-zero) `shared_memory_offset`
+ * tensor parameters; no data travels with the request. It stays until
+ * tc_request_input_unset_shm(), tc_request_input_reset() or the next append,
+ * which all switch the input back to inline data.
+ * @param region_name  region name (copied), non-empty.
+ * @return TC_OK, TC_E_INVALID_ARG (NULL/empty argument), TC_E_NOT_FOUND
+ *         (no such input), TC_E_NOMEM.
+ * @since 0.1.0
+ */
+TC_API tc_code tc_request_input_set_shm(tc_request *req, const char *name, const char *region_name,
+                                        size_t byte_size, size_t offset);
+
+/**
+ * Switch an input back from shared memory to inline data (no data yet:
+ * append it for the next call). Nothing happens when it is not in shared
+ * memory. Appending data (tc_request_input_append(),
+ * tc_request_input_append_bytes()) and tc_request_input_reset() do the same
+ * implicitly.
+ * @return TC_OK, TC_E_INVALID_ARG, TC_E_NOT_FOUND.  @since 0.1.0
+ */
+TC_API tc_code tc_request_input_unset_shm(tc_request *req, const char *name);
+
+/**
+ * Whether an input currently takes its data from shared memory.
+ * @return TC_OK, TC_E_INVALID_ARG (NULL argument), TC_E_NOT_FOUND.  @since 0.1.0
+ */
+TC_API tc_code tc_request_input_is_shm(const tc_request *req, const char *name, bool *is_shm);
+
+/**
  * Remove one input.
  * @return TC_OK, TC_E_INVALID_ARG, TC_E_NOT_FOUND.  @since 0.1.0
  */
@@ -253,6 +288,31 @@ TC_API tc_code tc_request_output_set_binary(tc_request *req, const char *name, b
  */
 TC_API tc_code tc_request_output_set_class_count(tc_request *req, const char *name,
                                                  uint32_t class_count);
+
+/**
+ * Ask the server to write a requested output into a registered
+ * shared-memory region: at most `byte_size` bytes at `offset` of the
+ * region called `region_name` (relative to the registered region). The
+ * result then carries no data for it; tc_result_output_shm() tells where
+ * it went and tc_result_output_read_shm() (shm.h) reads it from a system
+ * region. Over HTTP the output is sent with `binary_data: false` followed
+ * by the shared_memory_* parameters, as the upstream clients send it; a
+ * binary setting made with tc_request_output_set_binary() applies again
+ * once the reference is removed. Setting a class count as well is refused
+ * by the server.
+ * @return TC_OK, TC_E_INVALID_ARG (NULL/empty argument), TC_E_NOT_FOUND
+ *         (no such requested output), TC_E_NOMEM.
+ * @since 0.1.0
+ */
+TC_API tc_code tc_request_output_set_shm(tc_request *req, const char *name,
+                                         const char *region_name, size_t byte_size, size_t offset);
+
+/**
+ * Have a requested output returned in the response again instead of
+ * shared memory. Nothing happens when it is not in shared memory.
+ * @return TC_OK, TC_E_INVALID_ARG, TC_E_NOT_FOUND.  @since 0.1.0
+ */
+TC_API tc_code tc_request_output_unset_shm(tc_request *req, const char *name);
 
 /**
  * Remove one requested output.

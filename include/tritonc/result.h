@@ -114,6 +114,26 @@ TC_API tc_code tc_result_output_bytes_count(tc_result *result, const char *name,
 TC_API tc_code tc_result_output_bytes_element(tc_result *result, const char *name, size_t index,
                                               const uint8_t **elem, size_t *len);
 
+/**
+ * Whether the output called `name` was written into shared memory instead
+ * of the response (its requested output pointed at a region).
+ * @return TC_OK, TC_E_INVALID_ARG (NULL argument), TC_E_NOT_FOUND.  @since 0.1.0
+ */
+TC_API tc_code tc_result_output_is_shm(const tc_result *result, const char *name, bool *is_shm);
+
+/**
+ * Where the output called `name` was written: region name, byte size and
+ * offset inside the registered region. The byte size is the one the server
+ * reported for the output when it did (its actual size), else the one the
+ * request offered. Out-params may be NULL when not wanted; `*region_name`
+ * is owned by the result.
+ * @return TC_OK; TC_E_INVALID_ARG (NULL result or name, or the output is
+ *         not in shared memory); TC_E_NOT_FOUND (no such output).
+ * @since 0.1.0
+ */
+TC_API tc_code tc_result_output_shm(const tc_result *result, const char *name,
+                                    const char **region_name, size_t *byte_size, size_t *offset);
+
 #ifdef __cplusplus
 }
 #endif

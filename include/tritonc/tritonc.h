@@ -12,6 +12,7 @@
 #include <tritonc/http.h>
 #include <tritonc/request.h>
 #include <tritonc/result.h>
+#include <tritonc/shm.h>
 #include <tritonc/stream.h>
 #include <tritonc/tensor.h>
 #include <tritonc/version.h>
