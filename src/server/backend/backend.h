@@ -132,6 +132,20 @@ tc_code tc__backend_select(const Inference__ModelConfig *cfg, const char *model_
 tc_code tc__backend_output_add(tc__infer_response *resp, const char *name, tc_dtype dtype,
                                const int64_t *shape, size_t ndim, uint8_t *owned, size_t byte_size);
 
+/* Where output `name` (`byte_size` bytes) of `br` may be built without a
+ * copy: the client's shared-memory window for it, when the core allows it
+ * (system memory, large enough, aliasing no input of the request), else
+ * NULL (allocate and use tc__backend_output_add). A backend that writes
+ * there adds the output with tc__backend_output_add_placed. Valid during
+ * execute(); the window is the client's, so write only the output to it. */
+uint8_t *tc__backend_output_place(const tc__backend_request *br, const char *name,
+                                  size_t byte_size);
+/* Append an output whose bytes the backend wrote at `placed`, a pointer
+ * from tc__backend_output_place for the same name and size. */
+tc_code tc__backend_output_add_placed(tc__infer_response *resp, const char *name, tc_dtype dtype,
+                                      const int64_t *shape, size_t ndim, const uint8_t *placed,
+                                      size_t byte_size);
+
 /* Value of string parameter `key` of the config, or NULL. */
 const char *tc__backend_config_param(const Inference__ModelConfig *cfg, const char *key);
 

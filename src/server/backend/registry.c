@@ -105,6 +105,16 @@ tc_code tc__backend_output_add(tc__infer_response *resp, const char *name, tc_dt
     return TC_OK;
 }
 
+tc_code tc__backend_output_add_placed(tc__infer_response *resp, const char *name, tc_dtype dtype,
+                                      const int64_t *shape, size_t ndim, const uint8_t *placed,
+                                      size_t byte_size)
+{
+    tc_code rc = tc__backend_output_add(resp, name, dtype, shape, ndim, NULL, byte_size);
+    if (rc == TC_OK)
+        resp->outputs[resp->output_count - 1].data = placed; /* not owned: the client's window */
+    return rc;
+}
+
 const char *tc__backend_config_param(const Inference__ModelConfig *cfg, const char *key)
 {
     for (size_t i = 0; i < cfg->n_parameters; i++) {

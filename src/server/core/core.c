@@ -14,6 +14,7 @@
 #include "common/alloc.h"
 #include "common/log.h"
 #include "core/internal.h"
+#include "core/shm_registry.h"
 #include "proto/model_config.h"
 
 static const char *const k_extensions[] = {
@@ -28,6 +29,8 @@ static const char *const k_extensions[] = {
     "statistics",
     "trace",
     "logging",
+    "system_shared_memory",
+    "cuda_shared_memory",
 };
 
 const char *tc__mv_state_name(tc__mv_state s)
@@ -131,7 +134,9 @@ tc_code tc__core_new(const tc__core_options *opts, tc__core **out, tc__error *er
     core->poll_secs = opts->poll_secs > 0 ? opts->poll_secs : 15;
     core->server_id = tc__strdup(opts->server_id != NULL ? opts->server_id : "triton");
     core->repos = tc__calloc(opts->repository_count + 1, sizeof *core->repos);
-    tc_code rc = core->server_id != NULL && core->repos != NULL ? TC_OK : TC_E_NOMEM;
+    core->shm = tc__shm_registry_new();
+    tc_code rc =
+        core->server_id != NULL && core->repos != NULL && core->shm != NULL ? TC_OK : TC_E_NOMEM;
     for (size_t i = 0; rc == TC_OK && i < opts->repository_count; i++) {
         core->repos[i] = tc__strdup(opts->repositories[i]);
         rc = core->repos[i] != NULL ? TC_OK : TC_E_NOMEM;
@@ -189,6 +194,7 @@ void tc__core_free(tc__core *core)
     for (size_t i = 0; i < core->trace_model_count; i++)
         tc__free(core->trace_models[i].model);
     tc__free(core->trace_models);
+    tc__shm_registry_free(core->shm); /* after drain: no request holds a region */
     pthread_mutex_destroy(&core->lock);
     pthread_mutex_destroy(&core->load_lock);
     pthread_mutex_destroy(&core->flight_lock);
@@ -515,4 +521,31 @@ tc_code tc__core_model_unload(tc__core *core, const char *name, bool unload_depe
         tc__repo_unload(core, e);
     pthread_mutex_unlock(&core->load_lock);
     return TC_OK;
+}
+
+/* ---- shared memory ------------------------------------------------------------------ */
+
+tc_code tc__core_shm_status(tc__core *core, tc__shm_kind kind, const char *name,
+                            tc__shm_status **out, size_t *count, tc__error *err)
+{
+    return tc__shm_registry_status(core->shm, kind, name, out, count, err);
+}
+
+tc_code tc__core_shm_register_system(tc__core *core, const char *name, const char *key,
+                                     uint64_t offset, uint64_t byte_size, tc__error *err)
+{
+    return tc__shm_register_system(core->shm, name, key, offset, byte_size, err);
+}
+
+tc_code tc__core_shm_register_cuda(tc__core *core, const char *name, const uint8_t *raw_handle,
+                                   size_t handle_len, int64_t device_id, uint64_t byte_size,
+                                   tc__error *err)
+{
+    return tc__shm_register_cuda(core->shm, name, raw_handle, handle_len, device_id, byte_size,
+                                 err);
+}
+
+tc_code tc__core_shm_unregister(tc__core *core, tc__shm_kind kind, const char *name, tc__error *err)
+{
+    return tc__shm_unregister(core->shm, kind, name, err);
 }

@@ -115,10 +115,10 @@ void tc__core_response_free(tc__infer_response *resp);
  * instances or batching, requests of one stream may complete out of
  * order, so a frontend that must answer in arrival order (gRPC streams for
  * non-decoupled models) reorders them itself. */
-typedef void (*tc__infer_stream_cb)(tc__infer_response *response, const tc__error *err,
-                                    bool final, void *user_data);
-tc_code tc__core_infer_stream(tc__core *core, const tc__infer_request *req,
-                              tc__infer_stream_cb cb, void *user_data, tc__error *err);
+typedef void (*tc__infer_stream_cb)(tc__infer_response *response, const tc__error *err, bool final,
+                                    void *user_data);
+tc_code tc__core_infer_stream(tc__core *core, const tc__infer_request *req, tc__infer_stream_cb cb,
+                              void *user_data, tc__error *err);
 
 /* Largest request (input bytes) tc__core_infer_inline runs on the caller's thread. */
 #define TC__CORE_INLINE_MAX_BYTES (64u * 1024u)
@@ -133,6 +133,48 @@ tc_code tc__core_infer_stream(tc__core *core, const tc__infer_request *req,
  * tc__core_response_free), or the error in `err`. */
 tc_code tc__core_infer_inline(tc__core *core, const tc__infer_request *req,
                               tc__infer_response **response, tc__error *err);
+
+/* ---- shared memory (system and CUDA; HTTP.md sections 11-12) ------------------ */
+
+/* One namespace holds both kinds. Regions are created by clients and only
+ * mapped (system) or IPC-opened (CUDA) here, never created. An in-flight
+ * request referencing a region holds it: unregistering hides it at once
+ * (status, new requests, the name is free again) and unmaps it when the
+ * last such request has finished. The frontends apply the
+ * --allow-client-shm gate to register and unregister; status always works. */
+typedef enum tc__shm_kind { TC__SHM_SYSTEM = 0, TC__SHM_CUDA = 1 } tc__shm_kind;
+
+typedef struct tc__shm_status {
+    char *name;
+    char *key;       /* system: the POSIX shm object name; CUDA: NULL */
+    uint64_t offset; /* system: offset in the object */
+    uint64_t byte_size;
+    int64_t device_id; /* CUDA */
+} tc__shm_status;
+
+/* Regions of `kind`, sorted by name; `name` non-NULL and non-empty: just
+ * that one (NOT_FOUND "Unable to find system|cuda shared memory region:
+ * '<r>'", or "The region named '<r>' is registered as CUDA|system shared
+ * memory, not system|CUDA shared memory" for the other kind). Caller frees
+ * with tc__shm_status_free. */
+tc_code tc__core_shm_status(tc__core *core, tc__shm_kind kind, const char *name,
+                            tc__shm_status **out, size_t *count, tc__error *err);
+void tc__shm_status_free(tc__shm_status *s, size_t count);
+
+/* Map [offset, offset + byte_size) of POSIX shm object `key` as region
+ * `name`. INVALID_ARG: bad or reserved key, range outside the object;
+ * ALREADY_EXISTS: the name is taken; INTERNAL: the object cannot be opened. */
+tc_code tc__core_shm_register_system(tc__core *core, const char *name, const char *key,
+                                     uint64_t offset, uint64_t byte_size, tc__error *err);
+/* Open a cudaIpcMemHandle_t (`handle_len` must be 64) on `device_id`.
+ * INVALID_ARG "... GPUs not supported" when no CUDA runtime or device. */
+tc_code tc__core_shm_register_cuda(tc__core *core, const char *name, const uint8_t *raw_handle,
+                                   size_t handle_len, int64_t device_id, uint64_t byte_size,
+                                   tc__error *err);
+/* Unregister region `name` of `kind` (unknown: TC_OK), or every region of
+ * `kind` when `name` is NULL or empty. */
+tc_code tc__core_shm_unregister(tc__core *core, tc__shm_kind kind, const char *name,
+                                tc__error *err);
 
 /* ---- statistics ---------------------------------------------------------------- */
 

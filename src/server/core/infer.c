@@ -185,6 +185,8 @@ static tc_code send_response(tc__backend_request *br, tc__infer_response *resp)
     tc__error_clear(&e);
     tc_code rc =
         job->stream_cb != NULL ? postprocess(job->mv, job->req, resp, &e) : TC_E_INVALID_ARG;
+    if (rc == TC_OK && job->shm != NULL)
+        rc = tc__shm_binding_write(job->shm, resp, &e);
     if (rc != TC_OK) {
         tc__core_response_free(resp);
         return rc;
@@ -210,6 +212,8 @@ static void job_complete(tc__job *job, tc__infer_response *resp, const tc__error
     } else {
         job->stream_cb(resp, NULL, true, job->user_data);
     }
+    /* After the callback: its regions stay mapped until the request is over. */
+    tc__shm_binding_free(job->shm);
     tc__free(job);
     tc__mv_unref(mv);
     flight_done(core);
@@ -306,6 +310,8 @@ void tc__run_batch(tc__model_handle *mv, uint32_t instance, tc__job **jobs, size
             tc__seq_capture_state(mv, jobs[i], br->response);
         if (br->error.code == TC_OK)
             (void)postprocess(mv, jobs[i]->req, br->response, &br->error);
+        if (br->error.code == TC_OK && jobs[i]->shm != NULL)
+            (void)tc__shm_binding_write(jobs[i]->shm, br->response, &br->error);
     }
     t[3] = tc__now_ns();
     record_stats(mv, jobs, brs, slot, n, t);
@@ -475,7 +481,11 @@ static tc_code submit(tc__core *core, const tc__infer_request *req, tc__infer_do
     job->stream_cb = stream_cb;
     job->user_data = user_data;
     job->start_ns = start;
-    rc = tc__validate_request(cfg, mv->name, req, &job->batch_size, err);
+    rc = tc__shm_bind(core, req, &job->shm, err);
+    if (job->shm != NULL)
+        job->req = tc__shm_binding_request(job->shm);
+    if (rc == TC_OK)
+        rc = tc__validate_request(cfg, mv->name, job->req, &job->batch_size, err);
     if (rc == TC_OK)
         rc = enqueue(mv, job, err);
     if (rc != TC_OK) {
@@ -484,6 +494,8 @@ static tc_code submit(tc__core *core, const tc__infer_request *req, tc__infer_do
     }
     return TC_OK; /* the job owns `mv` and the in-flight count now */
 out:
+    if (job != NULL)
+        tc__shm_binding_free(job->shm);
     tc__free(job);
     tc__model_handle_release(mv);
     flight_done(core);
@@ -524,8 +536,11 @@ static void inline_done(tc__infer_response *response, const tc__error *err, void
 static size_t input_bytes(const tc__infer_request *req)
 {
     size_t total = 0;
-    for (size_t i = 0; i < req->input_count; i++)
-        total += req->inputs[i].byte_size;
+    for (size_t i = 0; i < req->input_count; i++) {
+        const tc__tensor *t = &req->inputs[i];
+        uint64_t n = t->shm.region != NULL ? t->shm.byte_size : t->byte_size;
+        total += n > SIZE_MAX - total ? SIZE_MAX - total : (size_t)n;
+    }
     return total;
 }
 
@@ -592,8 +607,12 @@ tc_code tc__core_infer_inline(tc__core *core, const tc__infer_request *req,
     memset(&job, 0, sizeof job);
     inline_result res = {NULL, err};
     tc__error_clear(err);
-    tc_code rc = tc__validate_request(cfg, mv->name, req, &job.batch_size, err);
+    tc_code rc = tc__shm_bind(core, req, &job.shm, err);
+    const tc__infer_request *run = job.shm != NULL ? tc__shm_binding_request(job.shm) : req;
+    if (rc == TC_OK)
+        rc = tc__validate_request(cfg, mv->name, run, &job.batch_size, err);
     if (rc != TC_OK) {
+        tc__shm_binding_free(job.shm);
         record_fail(mv, start);
         release_instance(mv, instance);
         tc__model_handle_release(mv);
@@ -603,13 +622,14 @@ tc_code tc__core_infer_inline(tc__core *core, const tc__infer_request *req,
     /* tc__run_batch consumes a heap job, one model reference and the flight count. */
     tc__job *heap = tc__memdup(&job, sizeof job);
     if (heap == NULL) {
+        tc__shm_binding_free(job.shm);
         release_instance(mv, instance);
         tc__model_handle_release(mv);
         flight_done(core);
         return tc__error_set(err, TC_E_NOMEM, "out of memory");
     }
     heap->mv = mv;
-    heap->req = req;
+    heap->req = run;
     heap->cb = inline_done;
     heap->user_data = &res;
     heap->start_ns = start;

@@ -19,6 +19,9 @@ typedef enum tc__mv_state {
 const char *tc__mv_state_name(tc__mv_state s);
 
 typedef struct tc__seq tc__seq;
+typedef struct tc__shm_registry tc__shm_registry;
+/* The shared-memory regions one request uses (shm_infer.c). */
+typedef struct tc__shm_binding tc__shm_binding;
 
 /* A queued inference. Exactly one of `cb` (unary) and `stream_cb` is set. */
 typedef struct tc__job {
@@ -29,11 +32,12 @@ typedef struct tc__job {
     tc__infer_stream_cb stream_cb;
     void *user_data;
     uint64_t batch_size;
-    uint64_t start_ns;   /* entered the core */
-    uint64_t enqueue_ns; /* entered the queue */
-    tc__seq *seq;        /* sequence models: its sequence (holds one reference) */
-    bool seq_start;      /* the request starts its sequence */
-    bool seq_end;        /* the request ends its sequence */
+    uint64_t start_ns;    /* entered the core */
+    uint64_t enqueue_ns;  /* entered the queue */
+    tc__seq *seq;         /* sequence models: its sequence (holds one reference) */
+    bool seq_start;       /* the request starts its sequence */
+    bool seq_end;         /* the request ends its sequence */
+    tc__shm_binding *shm; /* its shm regions (held until completion), or NULL */
 } tc__job;
 
 /* A FIFO of jobs. */
@@ -172,6 +176,8 @@ struct tc__core {
     bool poll_started;
     pthread_t poll_thread;
 
+    tc__shm_registry *shm; /* shared-memory regions; has its own lock */
+
     pthread_mutex_t trace_lock; /* guards trace_global, trace_models */
     tc__trace_settings trace_global;
     tc__trace_override *trace_models;
@@ -223,6 +229,23 @@ void tc__seq_capture_state(const tc__model_handle *mv, tc__job *job, tc__infer_r
 /* validation (validate.c) */
 tc_code tc__validate_request(const Inference__ModelConfig *cfg, const char *model,
                              const tc__infer_request *req, uint64_t *batch_size, tc__error *err);
+
+/* shared memory in inference (shm_infer.c) */
+/* Resolve and check every shm reference of `req` and hold its regions;
+ * *out stays NULL when the request uses no shared memory. */
+tc_code tc__shm_bind(tc__core *core, const tc__infer_request *req, tc__shm_binding **out,
+                     tc__error *err);
+/* The request to validate and execute: `req` with shm inputs pointing at
+ * their data (valid until the binding is freed). */
+const tc__infer_request *tc__shm_binding_request(const tc__shm_binding *b);
+/* The host window output `name` may be built in (byte_size fits, the
+ * window is system memory aliasing no input), or NULL. `b` may be NULL. */
+uint8_t *tc__shm_binding_place(const tc__shm_binding *b, const char *name, size_t byte_size);
+/* After execution: copy each shm output of `resp` into its region and
+ * leave the tensor without data (shm set). INTERNAL when one is too big. */
+tc_code tc__shm_binding_write(const tc__shm_binding *b, tc__infer_response *resp, tc__error *err);
+/* Release the regions (the last reference unmaps an unregistered one). */
+void tc__shm_binding_free(tc__shm_binding *b);
 
 /* classification (classify.c): replace `t` by its top-k BYTES tensor. */
 tc_code tc__classify(tc__tensor *t, uint32_t k, bool batched, const tc__labels *labels,

@@ -136,6 +136,8 @@ static tc_code check_data(const char *model, const tc__tensor *t, tc__error *err
                                  t->name);
         elems *= d;
     }
+    /* Shared-memory inputs arrive resolved (tc__shm_bind): one left here
+     * was never looked up. */
     if (t->shm.region != NULL)
         return tc__error_set(err, TC_E_NOT_FOUND, "Unable to find shared memory region: '%s'",
                              t->shm.region);
@@ -174,9 +176,6 @@ static tc_code check_outputs(const Inference__ModelConfig *cfg, const char *mode
             return tc__error_set(err, TC_E_INVALID_ARG,
                                  "Output can't set both 'shared_memory_region' and "
                                  "'classification'");
-        if (o->shm.region != NULL)
-            return tc__error_set(err, TC_E_NOT_FOUND, "Unable to find shared memory region: '%s'",
-                                 o->shm.region);
         for (size_t j = 0; j < i; j++) {
             if (strcmp(req->outputs[j].name, o->name) == 0)
                 return tc__error_set(err, TC_E_INVALID_ARG,

@@ -424,36 +424,142 @@ static void repo_unload(tc__grpc_server *srv, const uint8_t *msg, size_t len, tc
     tc__pb_backing_free(req);
 }
 
-/* ---- shared memory (until the shm registry lands: nothing is registered) --------------- */
+/* ---- shared memory (GRPC.md 2.6 and 7) ------------------------------------------------------ */
 
-static void shm_status(const ProtobufCMessageDescriptor *d, bool cuda, const uint8_t *msg,
-                       size_t len, tc__buf *out, tc__grpc_status *st)
+static void shm_status_system(tc__grpc_server *srv, const uint8_t *msg, size_t len, tc__buf *out,
+                              tc__grpc_status *st)
 {
-    /* Both status requests are {string name = 1}. */
-    Inference__SystemSharedMemoryStatusRequest *req = unpack(d, msg, len, st);
+    Inference__SystemSharedMemoryStatusRequest *req =
+        unpack(&inference__system_shared_memory_status_request__descriptor, msg, len, st);
     if (req == NULL)
         return;
-    if (req->name[0] != '\0')
-        tc__grpc_status_set(st, TC__GRPC_NOT_FOUND,
-                            "Unable to find %s shared memory region: '%.200s'",
-                            cuda ? "cuda" : "system", req->name);
-    else
-        (void)tc__buf_reserve(out, 0); /* an empty map: a 0-byte message */
+    tc__shm_status *s = NULL;
+    size_t n = 0;
+    tc__error err;
+    tc__error_clear(&err);
+    if (tc__core_shm_status(srv->core, TC__SHM_SYSTEM, req->name, &s, &n, &err) != TC_OK) {
+        tc__grpc_status_from_error(st, &err);
+        tc__pb_backing_free(req);
+        return;
+    }
+    Inference__SystemSharedMemoryStatusResponse__RegionStatus *rs = tc__calloc(n + 1, sizeof *rs);
+    Inference__SystemSharedMemoryStatusResponse__RegionsEntry *es = tc__calloc(n + 1, sizeof *es);
+    Inference__SystemSharedMemoryStatusResponse__RegionsEntry **ep = tc__calloc(n + 1, sizeof *ep);
+    if (rs == NULL || es == NULL || ep == NULL) {
+        nomem(st);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            inference__system_shared_memory_status_response__region_status__init(&rs[i]);
+            rs[i].name = s[i].name;
+            rs[i].key = s[i].key;
+            rs[i].offset = s[i].offset;
+            rs[i].byte_size = s[i].byte_size;
+            inference__system_shared_memory_status_response__regions_entry__init(&es[i]);
+            es[i].key = s[i].name;
+            es[i].value = &rs[i];
+            ep[i] = &es[i];
+        }
+        Inference__SystemSharedMemoryStatusResponse r =
+            INFERENCE__SYSTEM_SHARED_MEMORY_STATUS_RESPONSE__INIT;
+        r.n_regions = n;
+        r.regions = ep;
+        pack(&r, out, st);
+    }
+    tc__free(rs);
+    tc__free(es);
+    tc__free(ep);
+    tc__shm_status_free(s, n);
     tc__pb_backing_free(req);
 }
 
-static void shm_change(tc__grpc_server *srv, const ProtobufCMessageDescriptor *d,
-                       const uint8_t *msg, size_t len, tc__grpc_status *st)
+static void shm_status_cuda(tc__grpc_server *srv, const uint8_t *msg, size_t len, tc__buf *out,
+                            tc__grpc_status *st)
 {
+    Inference__CudaSharedMemoryStatusRequest *req =
+        unpack(&inference__cuda_shared_memory_status_request__descriptor, msg, len, st);
+    if (req == NULL)
+        return;
+    tc__shm_status *s = NULL;
+    size_t n = 0;
+    tc__error err;
+    tc__error_clear(&err);
+    if (tc__core_shm_status(srv->core, TC__SHM_CUDA, req->name, &s, &n, &err) != TC_OK) {
+        tc__grpc_status_from_error(st, &err);
+        tc__pb_backing_free(req);
+        return;
+    }
+    Inference__CudaSharedMemoryStatusResponse__RegionStatus *rs = tc__calloc(n + 1, sizeof *rs);
+    Inference__CudaSharedMemoryStatusResponse__RegionsEntry *es = tc__calloc(n + 1, sizeof *es);
+    Inference__CudaSharedMemoryStatusResponse__RegionsEntry **ep = tc__calloc(n + 1, sizeof *ep);
+    if (rs == NULL || es == NULL || ep == NULL) {
+        nomem(st);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            inference__cuda_shared_memory_status_response__region_status__init(&rs[i]);
+            rs[i].name = s[i].name;
+            rs[i].device_id = s[i].device_id >= 0 ? (uint64_t)s[i].device_id : 0;
+            rs[i].byte_size = s[i].byte_size;
+            inference__cuda_shared_memory_status_response__regions_entry__init(&es[i]);
+            es[i].key = s[i].name;
+            es[i].value = &rs[i];
+            ep[i] = &es[i];
+        }
+        Inference__CudaSharedMemoryStatusResponse r =
+            INFERENCE__CUDA_SHARED_MEMORY_STATUS_RESPONSE__INIT;
+        r.n_regions = n;
+        r.regions = ep;
+        pack(&r, out, st);
+    }
+    tc__free(rs);
+    tc__free(es);
+    tc__free(ep);
+    tc__shm_status_free(s, n);
+    tc__pb_backing_free(req);
+}
+
+/* Register and unregister share the gate and the empty response. */
+static void shm_change(tc__grpc_server *srv, tc__grpc_method m, const uint8_t *msg, size_t len,
+                       tc__buf *out, tc__grpc_status *st)
+{
+    const ProtobufCMessageDescriptor *d =
+        m == TC__GRPC_M_SYS_SHM_REGISTER
+            ? &inference__system_shared_memory_register_request__descriptor
+        : m == TC__GRPC_M_SYS_SHM_UNREGISTER
+            ? &inference__system_shared_memory_unregister_request__descriptor
+        : m == TC__GRPC_M_CUDA_SHM_REGISTER
+            ? &inference__cuda_shared_memory_register_request__descriptor
+            : &inference__cuda_shared_memory_unregister_request__descriptor;
     void *req = unpack(d, msg, len, st);
     if (req == NULL)
         return;
-    tc__pb_backing_free(req);
-    if (!srv->opts.allow_client_shm)
+    tc__error err;
+    tc__error_clear(&err);
+    tc_code rc = TC_OK;
+    if (!srv->opts.allow_client_shm) {
         tc__grpc_status_set(st, TC__GRPC_UNIMPLEMENTED, SHM_DISABLED);
+        tc__pb_backing_free(req);
+        return;
+    }
+    if (m == TC__GRPC_M_SYS_SHM_REGISTER) {
+        const Inference__SystemSharedMemoryRegisterRequest *r = req;
+        rc =
+            tc__core_shm_register_system(srv->core, r->name, r->key, r->offset, r->byte_size, &err);
+    } else if (m == TC__GRPC_M_CUDA_SHM_REGISTER) {
+        const Inference__CudaSharedMemoryRegisterRequest *r = req;
+        rc = tc__core_shm_register_cuda(srv->core, r->name, r->raw_handle.data, r->raw_handle.len,
+                                        r->device_id, r->byte_size, &err);
+    } else {
+        /* Both unregister requests are {string name = 1}. */
+        const Inference__SystemSharedMemoryUnregisterRequest *r = req;
+        rc = tc__core_shm_unregister(
+            srv->core, m == TC__GRPC_M_SYS_SHM_UNREGISTER ? TC__SHM_SYSTEM : TC__SHM_CUDA, r->name,
+            &err);
+    }
+    tc__pb_backing_free(req);
+    if (rc != TC_OK)
+        tc__grpc_status_from_error(st, &err);
     else
-        tc__grpc_status_set(st, TC__GRPC_UNIMPLEMENTED,
-                            "shared memory is not supported by this server yet");
+        (void)tc__buf_reserve(out, 0); /* every response here is an empty message */
 }
 
 void tc__grpc_unary_run(tc__grpc_server *srv, tc__grpc_method m, const uint8_t *msg, size_t len,
@@ -496,27 +602,16 @@ void tc__grpc_unary_run(tc__grpc_server *srv, tc__grpc_method m, const uint8_t *
         repo_unload(srv, msg, len, out, st);
         break;
     case TC__GRPC_M_SYS_SHM_STATUS:
-        shm_status(&inference__system_shared_memory_status_request__descriptor, false, msg, len,
-                   out, st);
+        shm_status_system(srv, msg, len, out, st);
         break;
     case TC__GRPC_M_CUDA_SHM_STATUS:
-        shm_status(&inference__cuda_shared_memory_status_request__descriptor, true, msg, len, out,
-                   st);
+        shm_status_cuda(srv, msg, len, out, st);
         break;
     case TC__GRPC_M_SYS_SHM_REGISTER:
-        shm_change(srv, &inference__system_shared_memory_register_request__descriptor, msg, len,
-                   st);
-        break;
     case TC__GRPC_M_SYS_SHM_UNREGISTER:
-        shm_change(srv, &inference__system_shared_memory_unregister_request__descriptor, msg, len,
-                   st);
-        break;
     case TC__GRPC_M_CUDA_SHM_REGISTER:
-        shm_change(srv, &inference__cuda_shared_memory_register_request__descriptor, msg, len, st);
-        break;
     case TC__GRPC_M_CUDA_SHM_UNREGISTER:
-        shm_change(srv, &inference__cuda_shared_memory_unregister_request__descriptor, msg, len,
-                   st);
+        shm_change(srv, m, msg, len, out, st);
         break;
     case TC__GRPC_M_TRACE_SETTING:
         tc__grpc_trace_setting(srv, msg, len, out, st);

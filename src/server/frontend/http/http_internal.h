@@ -104,6 +104,9 @@ bool tc__http_infer_start(tc__http_req *r, tc__http_reply *reply);
 tc__http_reply tc__http_trace(tc__http_req *r, const uint8_t *body, size_t len);
 tc__http_reply tc__http_logging(tc__http_req *r, const uint8_t *body, size_t len);
 
+/* http_shm.c: system and CUDA shared-memory status, register, unregister. */
+tc__http_reply tc__http_shm(tc__http_req *r, const uint8_t *body, size_t len);
+
 /* http_misc.c: every other endpoint. */
 tc__http_reply tc__http_handle(tc__http_req *r, const uint8_t *body, size_t len);
 

@@ -1,5 +1,5 @@
 /* Every endpoint except infer: health, metadata, config, statistics,
- * repository, shared memory (stubs until it lands), trace and logging. */
+ * repository, trace and logging (shared memory: http_shm.c). */
 #include <inttypes.h>
 #include <json.h>
 #include <stdio.h>
@@ -11,10 +11,6 @@
 #include "frontend/http/http_internal.h"
 #include "proto/model_config.h"
 #include "proto/v2_json.h"
-
-#define SHM_DISABLED                                                                               \
-    "Client shared memory is disabled. Start the server with '--allow-client-shm=true' to "        \
-    "enable."
 
 static tc__http_reply from_err(const tc__error *err)
 {
@@ -328,28 +324,6 @@ static tc__http_reply repo_unload(tc__http_req *r, const uint8_t *body, size_t l
     return tc__http_reply_empty(200);
 }
 
-/* ---- shared memory (until the shm registry lands: nothing is registered) --------------- */
-
-static tc__http_reply shm(tc__http_req *r)
-{
-    if (r->route.kind != ROUTE_SHM_STATUS) {
-        if (!r->srv->allow_client_shm)
-            return tc__http_reply_status(501, SHM_DISABLED);
-        return tc__http_reply_status(501, "shared memory is not supported by this server yet");
-    }
-    if (r->route.region == NULL) {
-        tc__buf json = TC__BUF_INIT;
-        (void)tc__buf_append_str(&json, "[]");
-        tc__http_reply reply = tc__http_reply_json(&json);
-        tc__buf_cleanup(&json);
-        return reply;
-    }
-    char msg[300];
-    (void)snprintf(msg, sizeof msg, "Unable to find %s shared memory region: '%.200s'",
-                   r->route.cuda ? "cuda" : "system", r->route.region);
-    return tc__http_reply_status(404, msg);
-}
-
 tc__http_reply tc__http_handle(tc__http_req *r, const uint8_t *body, size_t len)
 {
     tc__core *core = r->srv->core;
@@ -380,7 +354,7 @@ tc__http_reply tc__http_handle(tc__http_req *r, const uint8_t *body, size_t len)
     case ROUTE_SHM_STATUS:
     case ROUTE_SHM_REGISTER:
     case ROUTE_SHM_UNREGISTER:
-        return shm(r);
+        return tc__http_shm(r, body, len);
     case ROUTE_TRACE:
         return tc__http_trace(r, body, len);
     case ROUTE_LOGGING:
