@@ -1,6 +1,8 @@
 /* The transport-neutral client: argument checks, last error, and dispatch
  * through the transport's vtable. Also header lists and load options. */
 #include "client/client_internal.h"
+#include "client/request_internal.h"
+#include "client/result_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -357,7 +359,9 @@ tc_code tc_client_infer(tc_client *client, const tc_request *req, tc_result **re
     ENTER(client);
     if (req == NULL || result == NULL)
         return bad_arg(client, "req or result is NULL");
-    return client->vt->infer(client, req, result);
+    tc_code rc = client->vt->infer(client, req, result);
+    tc__result_note_shm(*result, &req->base);
+    return rc;
 }
 
 tc_code tc_client_infer_async(tc_client *client, const tc_request *req, tc_infer_cb cb,
@@ -366,7 +370,13 @@ tc_code tc_client_infer_async(tc_client *client, const tc_request *req, tc_infer
     ENTER(client);
     if (req == NULL || cb == NULL)
         return bad_arg(client, "req or cb is NULL");
-    return client->vt->infer_async(client, req, cb, user_data);
+    void *wrap;
+    if (tc__shm_async_wrap(req, &cb, &user_data, &wrap) != TC_OK)
+        return tc__client_fail(client, TC_E_NOMEM, "out of memory");
+    tc_code rc = client->vt->infer_async(client, req, cb, user_data);
+    if (rc != TC_OK)
+        tc__shm_async_unwrap(wrap);
+    return rc;
 }
 
 tc_code tc_client_infer_async_id(tc_client *client, const tc_request *req, tc_infer_cb cb,
@@ -375,11 +385,19 @@ tc_code tc_client_infer_async_id(tc_client *client, const tc_request *req, tc_in
     ENTER(client);
     if (req == NULL || cb == NULL)
         return bad_arg(client, "req or cb is NULL");
-    if (client->vt->infer_async_id != NULL)
-        return client->vt->infer_async_id(client, req, cb, user_data, call_id);
-    tc_code rc = client->vt->infer_async(client, req, cb, user_data);
-    if (rc == TC_OK && call_id != NULL)
-        *call_id = ++client->next_call_id;
+    void *wrap;
+    if (tc__shm_async_wrap(req, &cb, &user_data, &wrap) != TC_OK)
+        return tc__client_fail(client, TC_E_NOMEM, "out of memory");
+    tc_code rc;
+    if (client->vt->infer_async_id != NULL) {
+        rc = client->vt->infer_async_id(client, req, cb, user_data, call_id);
+    } else {
+        rc = client->vt->infer_async(client, req, cb, user_data);
+        if (rc == TC_OK && call_id != NULL)
+            *call_id = ++client->next_call_id;
+    }
+    if (rc != TC_OK)
+        tc__shm_async_unwrap(wrap);
     return rc;
 }
 

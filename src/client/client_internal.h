@@ -5,6 +5,7 @@
 #define TC_SRC_CLIENT_CLIENT_INTERNAL_H
 
 #include <tritonc/client.h>
+#include <tritonc/shm.h>
 #include <tritonc/stream.h>
 
 #include "common/error.h"
@@ -40,6 +41,40 @@ struct tc_load_options {
     } * blobs;
 };
 
+/* Shared-memory kinds of the shm vtable entries. */
+enum { TC__SHM_SYSTEM, TC__SHM_CUDA };
+
+/* Arguments of a shm registration: key/offset for system regions,
+ * raw_handle (TC_CUDA_IPC_HANDLE_SIZE bytes)/device_id for CUDA ones. */
+typedef struct tc__shm_reg {
+    const char *name;
+    const char *key;
+    uint64_t offset;
+    uint64_t byte_size;
+    const uint8_t *raw_handle;
+    int64_t device_id;
+} tc__shm_reg;
+
+/* One region of a status list; key is "" and device_id -1 where they do not apply. */
+typedef struct tc__shm_entry {
+    char *name;
+    char *key;
+    uint64_t offset;
+    uint64_t byte_size;
+    int64_t device_id;
+} tc__shm_entry;
+
+struct tc_shm_status {
+    tc__shm_entry *items;
+    size_t count;
+};
+
+/* Append a copy of one entry (key NULL = ""). TC_E_NOMEM. */
+tc_code tc__shm_status_add(tc_shm_status *s, const char *name, const char *key, uint64_t offset,
+                           uint64_t byte_size, int64_t device_id);
+/* Sort by region name, so both transports list regions alike. */
+void tc__shm_status_sort(tc_shm_status *s);
+
 /* One function per public client call; `h` is the caller's header list or NULL. */
 typedef struct tc__client_vtable {
     void (*destroy)(tc_client *c); /* after the base checks; joins threads */
@@ -64,6 +99,11 @@ typedef struct tc__client_vtable {
     tc_code (*cancel)(tc_client *c, uint64_t call_id);
     tc_code (*stream_start)(tc_client *c, tc_stream_cb cb, void *ud, const tc__hlist *h,
                             tc_stream **out);
+    /* Shared memory (kind = TC__SHM_*); name NULL = every region of the kind. */
+    tc_code (*shm_register)(tc_client *c, int kind, const tc__shm_reg *reg, const tc__hlist *h);
+    tc_code (*shm_unregister)(tc_client *c, int kind, const char *name, const tc__hlist *h);
+    tc_code (*shm_status)(tc_client *c, int kind, const char *name, const tc__hlist *h,
+                          tc_shm_status **out);
 } tc__client_vtable;
 
 /* health `which` */
@@ -83,6 +123,14 @@ struct tc_client {
     tc__error last; /* message of the last failed call; written by the calling thread only */
     uint64_t next_call_id; /* ids of transports without their own (calling thread only) */
 };
+
+/* Async calls of requests with outputs in shared memory: replace cb and
+ * user_data by a wrapper that marks those outputs on the result (see
+ * tc__result_note_shm) before running the caller's callback. *wrap is NULL
+ * when nothing was wrapped; when the submission then fails, release it
+ * with tc__shm_async_unwrap(). TC_E_NOMEM. */
+tc_code tc__shm_async_wrap(const tc_request *req, tc_infer_cb *cb, void **user_data, void **wrap);
+void tc__shm_async_unwrap(void *wrap);
 
 /* Record a failure of the current call and return `code`. */
 tc_code tc__client_fail(tc_client *c, tc_code code, const char *fmt, ...)

@@ -323,4 +323,7 @@ const tc__client_vtable tc__grpc_vtable = {
     .infer_async_id = grpc_infer_async_id,
     .cancel = grpc_cancel,
     .stream_start = tc__grpc_stream_start,
+    .shm_register = tc__grpc_shm_register,
+    .shm_unregister = tc__grpc_shm_unregister,
+    .shm_status = tc__grpc_shm_status,
 };

@@ -169,6 +169,10 @@ tc_code tc__grpc_repository_index(tc_client *c, bool ready_only, const tc__hlist
 tc_code tc__grpc_load(tc_client *c, const char *model, const tc_load_options *o,
                       const tc__hlist *h);
 tc_code tc__grpc_unload(tc_client *c, const char *model, bool dependents, const tc__hlist *h);
+tc_code tc__grpc_shm_register(tc_client *c, int kind, const tc__shm_reg *reg, const tc__hlist *h);
+tc_code tc__grpc_shm_unregister(tc_client *c, int kind, const char *name, const tc__hlist *h);
+tc_code tc__grpc_shm_status(tc_client *c, int kind, const char *name, const tc__hlist *h,
+                            tc_shm_status **out);
 /* Streams (grpc_stream.c). */
 tc_code tc__grpc_stream_start(tc_client *c, tc_stream_cb cb, void *ud, const tc__hlist *h,
                               tc_stream **out);

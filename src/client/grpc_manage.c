@@ -325,3 +325,117 @@ tc_code tc__grpc_unload(tc_client *c, const char *model, bool dependents, const 
     tc__buf_cleanup(&resp);
     return rc;
 }
+
+/* ---- shared memory (GRPC.md section 2.6) ------------------------------------------ */
+
+tc_code tc__grpc_shm_register(tc_client *c, int kind, const tc__shm_reg *reg, const tc__hlist *h)
+{
+    tc__buf resp = TC__BUF_INIT;
+    tc_code rc;
+    if (kind == TC__SHM_SYSTEM) {
+        Inference__SystemSharedMemoryRegisterRequest r =
+            INFERENCE__SYSTEM_SHARED_MEMORY_REGISTER_REQUEST__INIT;
+        r.name = str(reg->name);
+        r.key = str(reg->key);
+        r.offset = reg->offset;
+        r.byte_size = reg->byte_size;
+        rc = call(c, SVC "SystemSharedMemoryRegister", &r.base, h, &resp);
+    } else {
+        Inference__CudaSharedMemoryRegisterRequest r =
+            INFERENCE__CUDA_SHARED_MEMORY_REGISTER_REQUEST__INIT;
+        r.name = str(reg->name);
+        r.raw_handle.data = (uint8_t *)(uintptr_t)reg->raw_handle;
+        r.raw_handle.len = TC_CUDA_IPC_HANDLE_SIZE;
+        r.device_id = reg->device_id;
+        r.byte_size = reg->byte_size;
+        rc = call(c, SVC "CudaSharedMemoryRegister", &r.base, h, &resp);
+    }
+    tc__buf_cleanup(&resp);
+    return rc;
+}
+
+tc_code tc__grpc_shm_unregister(tc_client *c, int kind, const char *name, const tc__hlist *h)
+{
+    tc__buf resp = TC__BUF_INIT;
+    tc_code rc;
+    if (kind == TC__SHM_SYSTEM) {
+        Inference__SystemSharedMemoryUnregisterRequest r =
+            INFERENCE__SYSTEM_SHARED_MEMORY_UNREGISTER_REQUEST__INIT;
+        r.name = str(name);
+        rc = call(c, SVC "SystemSharedMemoryUnregister", &r.base, h, &resp);
+    } else {
+        Inference__CudaSharedMemoryUnregisterRequest r =
+            INFERENCE__CUDA_SHARED_MEMORY_UNREGISTER_REQUEST__INIT;
+        r.name = str(name);
+        rc = call(c, SVC "CudaSharedMemoryUnregister", &r.base, h, &resp);
+    }
+    tc__buf_cleanup(&resp);
+    return rc;
+}
+
+/* Fill `st` from an unpacked status response (map entries: key = region name). */
+static tc_code shm_status_fill(int kind, const ProtobufCMessage *m, tc_shm_status *st)
+{
+    tc_code rc = TC_OK;
+    if (kind == TC__SHM_SYSTEM) {
+        const Inference__SystemSharedMemoryStatusResponse *s = (const void *)m;
+        for (size_t i = 0; rc == TC_OK && i < s->n_regions; i++) {
+            const Inference__SystemSharedMemoryStatusResponse__RegionStatus *v =
+                s->regions[i]->value;
+            if (v == NULL)
+                continue;
+            const char *name = v->name[0] != '\0' ? v->name : s->regions[i]->key;
+            rc = tc__shm_status_add(st, name, v->key, v->offset, v->byte_size, -1);
+        }
+        return rc;
+    }
+    const Inference__CudaSharedMemoryStatusResponse *s = (const void *)m;
+    for (size_t i = 0; rc == TC_OK && i < s->n_regions; i++) {
+        const Inference__CudaSharedMemoryStatusResponse__RegionStatus *v = s->regions[i]->value;
+        if (v == NULL)
+            continue;
+        const char *name = v->name[0] != '\0' ? v->name : s->regions[i]->key;
+        int64_t device = v->device_id > INT64_MAX ? -1 : (int64_t)v->device_id;
+        rc = tc__shm_status_add(st, name, "", 0, v->byte_size, device);
+    }
+    return rc;
+}
+
+tc_code tc__grpc_shm_status(tc_client *c, int kind, const char *name, const tc__hlist *h,
+                            tc_shm_status **out)
+{
+    tc__buf resp = TC__BUF_INIT;
+    ProtobufCMessage *m = NULL;
+    tc_shm_status *st = NULL;
+    tc_code rc;
+    const ProtobufCMessageDescriptor *desc;
+    if (kind == TC__SHM_SYSTEM) {
+        Inference__SystemSharedMemoryStatusRequest r =
+            INFERENCE__SYSTEM_SHARED_MEMORY_STATUS_REQUEST__INIT;
+        r.name = str(name);
+        rc = call(c, SVC "SystemSharedMemoryStatus", &r.base, h, &resp);
+        desc = &inference__system_shared_memory_status_response__descriptor;
+    } else {
+        Inference__CudaSharedMemoryStatusRequest r =
+            INFERENCE__CUDA_SHARED_MEMORY_STATUS_REQUEST__INIT;
+        r.name = str(name);
+        rc = call(c, SVC "CudaSharedMemoryStatus", &r.base, h, &resp);
+        desc = &inference__cuda_shared_memory_status_response__descriptor;
+    }
+    if (rc == TC_OK)
+        rc = unpack(c, desc, &resp, &m);
+    if (rc == TC_OK) {
+        st = tc__calloc(1, sizeof *st);
+        rc = st == NULL ? TC_E_NOMEM : shm_status_fill(kind, m, st);
+        if (rc != TC_OK)
+            tc__client_fail(c, rc, "out of memory");
+    }
+    if (rc == TC_OK) {
+        *out = st;
+        st = NULL;
+    }
+    tc_shm_status_free(st);
+    tc__pb_backing_free(m);
+    tc__buf_cleanup(&resp);
+    return rc;
+}

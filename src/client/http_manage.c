@@ -8,6 +8,7 @@
 #include "client/metadata_internal.h"
 #include "common/alloc.h"
 #include "common/base64.h"
+#include "proto/json_lite.h"
 #include "proto/v2_json.h"
 
 /* One management exchange: URL built by the caller, optional body. */
@@ -389,6 +390,164 @@ tc_code tc__http_unload(tc_client *c, const char *model, bool dependents, const 
                         : "{\"parameters\":{\"unload_dependents\":false}}";
     k.body_len = strlen(k.body);
     rc = exchange(hc, &k, h);
+    call_cleanup(&k);
+    return rc;
+}
+
+/* ---- shared memory (HTTP.md sections 11 and 12) ----------------------------------- */
+
+/* {base}/v2/{system|cuda}sharedmemory[/region/{name}]{suffix} */
+static tc_code url_shm(tc__http_client *hc, call *k, int kind, const char *name,
+                       const char *suffix)
+{
+    tc_code rc = tc__buf_printf(&k->url, "%s/v2/%ssharedmemory", hc->base_url,
+                                kind == TC__SHM_CUDA ? "cuda" : "system");
+    if (rc == TC_OK && name != NULL) {
+        rc = tc__buf_append_str(&k->url, "/region/");
+        if (rc == TC_OK)
+            rc = tc__http_append_escaped(&k->url, name);
+    }
+    if (rc == TC_OK)
+        rc = tc__buf_append_str(&k->url, suffix);
+    if (rc != TC_OK)
+        tc__client_fail(&hc->base, rc, "out of memory");
+    return rc;
+}
+
+/* The register body, member order as the upstream clients write it. */
+static tc_code shm_register_body(int kind, const tc__shm_reg *reg, tc__buf *b)
+{
+    if (kind == TC__SHM_SYSTEM) {
+        tc_code rc = tc__buf_append_str(b, "{\"key\":");
+        if (rc == TC_OK)
+            rc = json_string(b, reg->key, strlen(reg->key));
+        if (rc == TC_OK)
+            rc = tc__buf_printf(b, ",\"offset\":%llu,\"byte_size\":%llu}",
+                                (unsigned long long)reg->offset,
+                                (unsigned long long)reg->byte_size);
+        return rc;
+    }
+    tc__buf b64 = TC__BUF_INIT;
+    tc_code rc = tc__base64_encode(reg->raw_handle, TC_CUDA_IPC_HANDLE_SIZE, &b64);
+    if (rc == TC_OK)
+        rc = tc__buf_append_str(b, "{\"raw_handle\":{\"b64\":");
+    if (rc == TC_OK)
+        rc = json_string(b, (const char *)b64.data, b64.len);
+    if (rc == TC_OK)
+        rc = tc__buf_printf(b, "},\"device_id\":%lld,\"byte_size\":%llu}",
+                            (long long)reg->device_id, (unsigned long long)reg->byte_size);
+    tc__buf_cleanup(&b64);
+    return rc;
+}
+
+tc_code tc__http_shm_register(tc_client *c, int kind, const tc__shm_reg *reg, const tc__hlist *h)
+{
+    tc__http_client *hc = (tc__http_client *)c;
+    call k = CALL_INIT;
+    tc__buf body = TC__BUF_INIT;
+    tc_code rc = url_shm(hc, &k, kind, reg->name, "/register");
+    if (rc == TC_OK) {
+        rc = shm_register_body(kind, reg, &body);
+        if (rc != TC_OK)
+            tc__client_fail(c, rc, "out of memory");
+    }
+    if (rc == TC_OK) {
+        k.post = true;
+        k.body = (const char *)body.data;
+        k.body_len = body.len;
+        rc = exchange(hc, &k, h);
+    }
+    tc__buf_cleanup(&body);
+    call_cleanup(&k);
+    return rc;
+}
+
+tc_code tc__http_shm_unregister(tc_client *c, int kind, const char *name, const tc__hlist *h)
+{
+    tc__http_client *hc = (tc__http_client *)c;
+    call k = CALL_INIT;
+    tc_code rc = url_shm(hc, &k, kind, name, "/unregister");
+    k.post = true;
+    if (rc == TC_OK)
+        rc = exchange(hc, &k, h);
+    call_cleanup(&k);
+    return rc;
+}
+
+/* One status entry: {"name","key","offset","byte_size"} or {"name","device_id","byte_size"}. */
+static bool shm_entry(const tc__jl_value *e, int kind, tc_shm_status *st, tc_code *rc)
+{
+    const tc__jl_value *name = tc__jl_get(e, "name");
+    const tc__jl_value *key = tc__jl_get(e, "key");
+    uint64_t offset = 0;
+    uint64_t size = 0;
+    int64_t device = -1;
+    if (!tc__jl_is(name, TC__JL_STRING) || !tc__jl_u64(tc__jl_get(e, "byte_size"), &size))
+        return false;
+    if (kind == TC__SHM_SYSTEM) {
+        if (!tc__jl_is(key, TC__JL_STRING))
+            return false;
+        const tc__jl_value *off = tc__jl_get(e, "offset");
+        if (off != NULL && !tc__jl_u64(off, &offset))
+            return false;
+    } else if (!tc__jl_i64(tc__jl_get(e, "device_id"), &device)) {
+        return false;
+    }
+    *rc = tc__shm_status_add(st, name->v.s, kind == TC__SHM_SYSTEM ? key->v.s : "", offset, size,
+                             device);
+    return true;
+}
+
+static tc_code shm_status_decode(const tc__buf *body, int kind, tc_shm_status *st, tc__error *err)
+{
+    tc__jl_doc *doc = NULL;
+    const char *text = body->data != NULL ? (const char *)body->data : "";
+    tc__jl_status js = tc__jl_parse(text, body->len, 8, 0, &doc, NULL);
+    if (js != TC__JL_OK)
+        return tc__error_set(err, js == TC__JL_E_NOMEM ? TC_E_NOMEM : TC_E_PROTOCOL,
+                             "invalid shared memory status: %s", tc__jl_status_str(js));
+    tc_code rc = TC_OK;
+    const tc__jl_value *root = tc__jl_root(doc);
+    if (!tc__jl_is(root, TC__JL_ARRAY))
+        rc = tc__error_set(err, TC_E_PROTOCOL, "invalid shared memory status: not an array");
+    for (const tc__jl_value *e = rc == TC_OK ? tc__jl_first(root) : NULL; e != NULL && rc == TC_OK;
+         e = tc__jl_next(root, e)) {
+        if (!shm_entry(e, kind, st, &rc))
+            rc = tc__error_set(err, TC_E_PROTOCOL, "invalid shared memory status entry");
+        else if (rc != TC_OK)
+            rc = tc__error_set(err, rc, "out of memory");
+    }
+    tc__jl_free(doc);
+    return rc;
+}
+
+tc_code tc__http_shm_status(tc_client *c, int kind, const char *name, const tc__hlist *h,
+                            tc_shm_status **out)
+{
+    tc__http_client *hc = (tc__http_client *)c;
+    call k = CALL_INIT;
+    tc_shm_status *st = NULL;
+    tc__error err;
+    tc__error_clear(&err);
+    tc_code rc = url_shm(hc, &k, kind, name, "/status");
+    if (rc == TC_OK)
+        rc = exchange(hc, &k, h);
+    if (rc != TC_OK)
+        goto out;
+    st = tc__calloc(1, sizeof *st);
+    if (st == NULL) {
+        rc = tc__client_fail(c, TC_E_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = shm_status_decode(&k.resp, kind, st, &err);
+    if (rc != TC_OK) {
+        rc = decode_failed(hc, rc, &err);
+        goto out;
+    }
+    *out = st;
+    st = NULL;
+out:
+    tc_shm_status_free(st);
     call_cleanup(&k);
     return rc;
 }

@@ -326,6 +326,26 @@ static tc_code push_chunk(tc__input_data *d, const tc__chunk *c)
     return TC_OK;
 }
 
+/* Drop a shared-memory reference (the tensor goes back to inline data). */
+static void shm_clear(tc__shm_ref *s)
+{
+    tc__free(s->region);
+    memset(s, 0, sizeof *s);
+}
+
+/* Replace a shared-memory reference with a copy of region/size/offset. */
+static tc_code shm_set(tc__shm_ref *s, const char *region, size_t byte_size, size_t offset)
+{
+    char *copy = tc__strdup(region);
+    if (copy == NULL)
+        return TC_E_NOMEM;
+    shm_clear(s);
+    s->region = copy;
+    s->byte_size = (uint64_t)byte_size;
+    s->offset = (uint64_t)offset;
+    return TC_OK;
+}
+
 tc_code tc_request_input_append(tc_request *req, const char *name, const void *data,
                                 size_t byte_size, tc_ownership ownership)
 {
@@ -337,6 +357,7 @@ tc_code tc_request_input_append(tc_request *req, const char *name, const void *d
         return TC_E_INVALID_ARG;
     if (ownership != TC_BORROW && ownership != TC_COPY)
         return TC_E_INVALID_ARG;
+    shm_clear(&req->base.inputs[i].shm);
     if (byte_size == 0)
         return TC_OK;
     tc__chunk c = {data, byte_size, NULL, 0};
@@ -391,6 +412,7 @@ tc_code tc_request_input_append_bytes(tc_request *req, const char *name, const v
     if (req->base.inputs[i].dtype != TC_DTYPE_BYTES || (elem == NULL && len > 0) ||
         len > UINT32_MAX || len > SIZE_MAX - 4)
         return TC_E_INVALID_ARG;
+    shm_clear(&req->base.inputs[i].shm);
     tc__input_data *d = &req->data[i];
     rc = reserve_tail(d, len + 4);
     if (rc != TC_OK)
@@ -423,7 +445,46 @@ tc_code tc_request_input_reset(tc_request *req, const char *name)
         int typed = req->data[i].typed;
         input_data_cleanup(&req->data[i]);
         req->data[i].typed = typed;
+        shm_clear(&req->base.inputs[i].shm);
     }
+    return rc;
+}
+
+tc_code tc_request_input_set_shm(tc_request *req, const char *name, const char *region_name,
+                                 size_t byte_size, size_t offset)
+{
+    size_t i;
+    if (region_name == NULL || region_name[0] == '\0')
+        return TC_E_INVALID_ARG;
+    tc_code rc = find_input(req, name, &i);
+    if (rc != TC_OK)
+        return rc;
+    rc = shm_set(&req->base.inputs[i].shm, region_name, byte_size, offset);
+    if (rc == TC_OK) {
+        int typed = req->data[i].typed;
+        input_data_cleanup(&req->data[i]);
+        req->data[i].typed = typed;
+    }
+    return rc;
+}
+
+tc_code tc_request_input_unset_shm(tc_request *req, const char *name)
+{
+    size_t i;
+    tc_code rc = find_input(req, name, &i);
+    if (rc == TC_OK)
+        shm_clear(&req->base.inputs[i].shm);
+    return rc;
+}
+
+tc_code tc_request_input_is_shm(const tc_request *req, const char *name, bool *is_shm)
+{
+    size_t i;
+    if (is_shm == NULL)
+        return TC_E_INVALID_ARG;
+    tc_code rc = find_input(req, name, &i);
+    if (rc == TC_OK)
+        *is_shm = req->base.inputs[i].shm.region != NULL;
     return rc;
 }
 
@@ -542,6 +603,27 @@ tc_code tc_request_output_set_class_count(tc_request *req, const char *name, uin
     tc_code rc = find_output(req, name, &i);
     if (rc == TC_OK)
         req->base.outputs[i].class_count = class_count;
+    return rc;
+}
+
+tc_code tc_request_output_set_shm(tc_request *req, const char *name, const char *region_name,
+                                  size_t byte_size, size_t offset)
+{
+    size_t i;
+    if (region_name == NULL || region_name[0] == '\0')
+        return TC_E_INVALID_ARG;
+    tc_code rc = find_output(req, name, &i);
+    if (rc == TC_OK)
+        rc = shm_set(&req->base.outputs[i].shm, region_name, byte_size, offset);
+    return rc;
+}
+
+tc_code tc_request_output_unset_shm(tc_request *req, const char *name)
+{
+    size_t i;
+    tc_code rc = find_output(req, name, &i);
+    if (rc == TC_OK)
+        shm_clear(&req->base.outputs[i].shm);
     return rc;
 }
 

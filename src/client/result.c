@@ -268,3 +268,101 @@ tc_code tc_result_output_bytes_element(tc_result *result, const char *name, size
     *len = bi->offsets[index + 1] - start;
     return TC_OK;
 }
+
+/* ---- outputs written to shared memory ------------------------------------------- */
+
+/* A numeric output parameter as an unsigned value (0 when absent or negative). */
+static uint64_t param_u64(const tc__params *p, const char *key)
+{
+    const tc__param *v = tc__params_find(p, key);
+    if (v == NULL)
+        return 0;
+    switch (v->type) {
+    case TC__PARAM_INT64:
+        return v->v.i64 > 0 ? (uint64_t)v->v.i64 : 0;
+    case TC__PARAM_UINT64:
+        return v->v.u64;
+    case TC__PARAM_DOUBLE:
+        return v->v.d > 0 && v->v.d < 18446744073709551616.0 ? (uint64_t)v->v.d : 0;
+    default:
+        return 0;
+    }
+}
+
+/* The shm reference of output `t`: the server's parameters, else the
+ * request's (set by tc__result_note_shm). false when not in shared memory. */
+static bool output_shm(const tc__tensor *t, const char **region, uint64_t *byte_size,
+                       uint64_t *offset)
+{
+    const tc__param *r = tc__params_find(&t->params, "shared_memory_region");
+    if (r != NULL && r->type == TC__PARAM_STRING) {
+        *region = r->v.s;
+        *byte_size = param_u64(&t->params, "shared_memory_byte_size");
+        *offset = param_u64(&t->params, "shared_memory_offset");
+        return true;
+    }
+    if (t->shm.region == NULL)
+        return false;
+    *region = t->shm.region;
+    *byte_size = t->shm.byte_size;
+    *offset = t->shm.offset;
+    return true;
+}
+
+void tc__result_note_shm(tc_result *r, const tc__infer_request *req)
+{
+    if (r == NULL || r->status != TC_OK)
+        return;
+    for (size_t k = 0; k < req->output_count; k++) {
+        const tc__requested_output *o = &req->outputs[k];
+        size_t i;
+        if (o->shm.region == NULL || find(r, o->name, &i) != TC_OK)
+            continue;
+        tc__tensor *t = &r->resp.outputs[i];
+        const char *region;
+        uint64_t size;
+        uint64_t off;
+        if (output_shm(t, &region, &size, &off))
+            continue;
+        t->shm.region = tc__strdup(o->shm.region);
+        t->shm.byte_size = o->shm.byte_size;
+        t->shm.offset = o->shm.offset;
+    }
+}
+
+tc_code tc_result_output_is_shm(const tc_result *result, const char *name, bool *is_shm)
+{
+    size_t i;
+    if (is_shm == NULL)
+        return TC_E_INVALID_ARG;
+    tc_code rc = find(result, name, &i);
+    if (rc != TC_OK)
+        return rc;
+    const char *region;
+    uint64_t size;
+    uint64_t off;
+    *is_shm = output_shm(&result->resp.outputs[i], &region, &size, &off);
+    return TC_OK;
+}
+
+tc_code tc_result_output_shm(const tc_result *result, const char *name, const char **region_name,
+                             size_t *byte_size, size_t *offset)
+{
+    size_t i;
+    tc_code rc = find(result, name, &i);
+    if (rc != TC_OK)
+        return rc;
+    const char *region;
+    uint64_t size;
+    uint64_t off;
+    if (!output_shm(&result->resp.outputs[i], &region, &size, &off) || size > SIZE_MAX ||
+        off > SIZE_MAX)
+        return TC_E_INVALID_ARG;
+    if (region_name != NULL)
+        *region_name = region;
+    if (byte_size != NULL)
+        *byte_size = (size_t)size;
+    if (offset != NULL)
+        *offset = (size_t)off;
+    return TC_OK;
+}

@@ -33,4 +33,9 @@ void tc__result_set_error(tc_result *r, tc_code code, long http_status, const ch
 void tc__result_from_http(tc_result *r, long http_status, uint8_t *body, size_t len,
                           size_t header_len);
 
+/* For every requested output of `req` in shared memory, mark the result's
+ * output of that name as written there (its shm reference) unless the
+ * server already said so in the output's parameters. NULL `r` is fine. */
+void tc__result_note_shm(tc_result *r, const tc__infer_request *req);
+
 #endif /* TC_SRC_CLIENT_RESULT_INTERNAL_H */
