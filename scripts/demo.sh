@@ -142,6 +142,20 @@ CFG
         -u "$grpc_url" "$imagenet/images"
 fi
 
+# Shared memory: inputs and outputs in POSIX shared memory (and CUDA
+# device buffers, which skip without a GPU); the server must allow it.
+start_server --allow-client-shm=true
+echo
+echo "== shared memory examples (HTTP $url, gRPC ${grpc_url:-not served})"
+for ex in simple_http_shm_client simple_http_shm_string_client simple_http_cudashm_client; do
+    run "$build/examples/$ex" -u "$url"
+done
+run "$build/examples/reuse_infer_objects_client" -i http -u "$url"
+for ex in simple_grpc_shm_client simple_grpc_shm_string_client simple_grpc_cudashm_client; do
+    run_grpc - "$ex"
+done
+run_grpc - reuse_infer_objects_client -i grpc
+
 start_server --model-control-mode=explicit
 echo
 echo "== tritonc-server in explicit model-control mode (HTTP $url)"

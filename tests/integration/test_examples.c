@@ -2,6 +2,7 @@
  * ephemeral ports: each must exit 0 and print PASS. */
 #include "tc_test.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +247,79 @@ static void grpc_explicit_byte_content_client(void **state)
     expect_grpc_pass(state, "grpc_explicit_byte_content_client", NULL, NULL);
 }
 
+/* ---- shared-memory examples (server with --allow-client-shm=true) ------------------ */
+
+static int setup_shm(void **state)
+{
+    static const char *const args[] = {"--allow-client-shm=true", NULL};
+    return start_with(state, args);
+}
+
+/* `-s _t<pid>`: object names of their own, so cases running at once never collide. */
+static void expect_shm_pass(void **state, bool grpc, const char *name, const char *extra)
+{
+    char args[256];
+    snprintf(args, sizeof args, "-s _t%ld %s", (long)getpid(), extra != NULL ? extra : "");
+    if (grpc) {
+        expect_grpc_pass(state, name, args, NULL);
+        return;
+    }
+    expect_pass(state, name, args);
+}
+
+static void simple_http_shm_client(void **state)
+{
+    expect_shm_pass(state, false, "simple_http_shm_client", NULL);
+}
+
+static void simple_grpc_shm_client(void **state)
+{
+    expect_shm_pass(state, true, "simple_grpc_shm_client", NULL);
+}
+
+static void simple_http_shm_string_client(void **state)
+{
+    expect_shm_pass(state, false, "simple_http_shm_string_client", NULL);
+}
+
+static void simple_grpc_shm_string_client(void **state)
+{
+    expect_shm_pass(state, true, "simple_grpc_shm_string_client", NULL);
+}
+
+static void reuse_infer_objects_client_http(void **state)
+{
+    expect_shm_pass(state, false, "reuse_infer_objects_client", "-i http");
+}
+
+static void reuse_infer_objects_client_grpc(void **state)
+{
+    expect_shm_pass(state, true, "reuse_infer_objects_client", "-i grpc");
+}
+
+/* PASS with a GPU, a documented SKIP (exit 0) without one. */
+static void expect_cuda_example(void **state, bool grpc, const char *name)
+{
+    tc_test_server *s = *state;
+    if (grpc)
+        need_grpc(state, NULL);
+    int status = -1;
+    char *out = run_example_on(grpc ? s->grpc_port : s->http_port, name, NULL, &status);
+    assert_int_equal(status, 0);
+    assert_true(strstr(out, "PASS") != NULL || strstr(out, "CUDA not available, skipping") != NULL);
+    free(out);
+}
+
+static void simple_http_cudashm_client(void **state)
+{
+    expect_cuda_example(state, false, "simple_http_cudashm_client");
+}
+
+static void simple_grpc_cudashm_client(void **state)
+{
+    expect_cuda_example(state, true, "simple_grpc_cudashm_client");
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(simple_http_infer_client, setup, teardown),
     cmocka_unit_test_setup_teardown(simple_http_health_metadata, setup, teardown),
@@ -269,6 +343,14 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(grpc_explicit_int_content_client, setup, teardown),
     cmocka_unit_test_setup_teardown(grpc_explicit_int8_content_client, setup, teardown),
     cmocka_unit_test_setup_teardown(grpc_explicit_byte_content_client, setup, teardown),
+    cmocka_unit_test_setup_teardown(simple_http_shm_client, setup_shm, teardown),
+    cmocka_unit_test_setup_teardown(simple_grpc_shm_client, setup_shm, teardown),
+    cmocka_unit_test_setup_teardown(simple_http_shm_string_client, setup_shm, teardown),
+    cmocka_unit_test_setup_teardown(simple_grpc_shm_string_client, setup_shm, teardown),
+    cmocka_unit_test_setup_teardown(simple_http_cudashm_client, setup_shm, teardown),
+    cmocka_unit_test_setup_teardown(simple_grpc_cudashm_client, setup_shm, teardown),
+    cmocka_unit_test_setup_teardown(reuse_infer_objects_client_http, setup_shm, teardown),
+    cmocka_unit_test_setup_teardown(reuse_infer_objects_client_grpc, setup_shm, teardown),
 };
 
 TC_TEST_MAIN(tests)
