@@ -87,13 +87,13 @@ int main(int argc, char **argv)
         else if (opt == 'v')
             verbose = true;
         else if (opt == 'r')
-            repeat = atoi(optarg);
+            repeat = (int)strtol(optarg, NULL, 10);
         else if (opt == 'o')
-            offset = (int32_t)atoi(optarg);
+            offset = (int32_t)strtol(optarg, NULL, 10);
         else if (opt == 'd')
-            delay_ms = (uint32_t)atoi(optarg);
+            delay_ms = (uint32_t)strtoul(optarg, NULL, 10);
         else if (opt == 'w')
-            wait_ms = (uint32_t)atoi(optarg);
+            wait_ms = (uint32_t)strtoul(optarg, NULL, 10);
         else
             die("usage", "simple_grpc_custom_repeat [-u host:port] [-v] [-r n] [-o n] [-d ms] [-w ms]");
     }

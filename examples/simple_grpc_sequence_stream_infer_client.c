@@ -65,7 +65,7 @@ static void on_response(tc_stream *stream, tc_result *result, bool final, void *
         fprintf(stderr, "error: response %s: %s\n", id, tc_result_error_message(result));
     else if (sep != NULL && tc_result_output_data(result, "OUTPUT", &data, &size) == TC_OK &&
              size == 4) {
-        int step = atoi(sep + 1);
+        int step = (int)strtol(sep + 1, NULL, 10);
         for (int s = 0; s < SEQS && step >= 0 && step < STEPS; s++) {
             size_t n = (size_t)(sep - id);
             if (strlen(g_seq_names[s]) == n && strncmp(g_seq_names[s], id, n) == 0) {
