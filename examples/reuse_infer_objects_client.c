@@ -131,8 +131,8 @@ static void setup_regions(tc_client *client, const char *suffix)
         die("create regions", tc_shm_last_error());
     if (tc_client_system_shm_register(client, "input_data", in_key, 0, 2 * TENSOR_BYTES, NULL) !=
             TC_OK ||
-        tc_client_system_shm_register(client, "output_data", out_key, 0, 2 * TENSOR_BYTES,
-                                      NULL) != TC_OK)
+        tc_client_system_shm_register(client, "output_data", out_key, 0, 2 * TENSOR_BYTES, NULL) !=
+            TC_OK)
         die("register", tc_client_last_error(client));
 }
 

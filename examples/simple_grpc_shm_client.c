@@ -155,8 +155,8 @@ int main(int argc, char **argv)
         tc_shm_region_write(g_in, 0, in0, sizeof in0) != TC_OK ||
         tc_shm_region_write(g_in, TENSOR_BYTES, in1, sizeof in1) != TC_OK)
         die("create input region", tc_shm_last_error());
-    if (tc_client_system_shm_register(client, "input_data", g_in_key, 0, 2 * TENSOR_BYTES,
-                                      NULL) != TC_OK)
+    if (tc_client_system_shm_register(client, "input_data", g_in_key, 0, 2 * TENSOR_BYTES, NULL) !=
+        TC_OK)
         die("register input_data", tc_client_last_error(client));
 
     tc_request *req = build_request();

@@ -18,14 +18,14 @@
 
 #include <tritonc/tritonc.h>
 
-#define N          16
-#define OUT_BYTES  512 /* room for 16 serialized results */
-#define REGIONS    4
+#define N         16
+#define OUT_BYTES 512 /* room for 16 serialized results */
+#define REGIONS   4
 
 static const char *const k_names[REGIONS] = {"input0_data", "input1_data", "output0_data",
-                                              "output1_data"};
-static const char *const k_keys[REGIONS] = {"/input0_simple", "/input1_simple",
-                                             "/output0_simple", "/output1_simple"};
+                                             "output1_data"};
+static const char *const k_keys[REGIONS] = {"/input0_simple", "/input1_simple", "/output0_simple",
+                                            "/output1_simple"};
 static tc_shm_region *g_regions[REGIONS];
 
 static void log_to_stderr(tc_log_level level, const char *message, void *user_data)
@@ -160,8 +160,7 @@ int main(int argc, char **argv)
     for (size_t i = 2; i < REGIONS; i++) {
         if (tc_shm_region_new(&g_regions[i], keys[i], OUT_BYTES) != TC_OK)
             die("create output region", tc_shm_last_error());
-        if (tc_client_system_shm_register(client, k_names[i], keys[i], 0, OUT_BYTES, NULL) !=
-            TC_OK)
+        if (tc_client_system_shm_register(client, k_names[i], keys[i], 0, OUT_BYTES, NULL) != TC_OK)
             die("register output", tc_client_last_error(client));
     }
 

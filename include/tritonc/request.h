@@ -304,8 +304,8 @@ TC_API tc_code tc_request_output_set_class_count(tc_request *req, const char *na
  *         (no such requested output), TC_E_NOMEM.
  * @since 0.1.0
  */
-TC_API tc_code tc_request_output_set_shm(tc_request *req, const char *name,
-                                         const char *region_name, size_t byte_size, size_t offset);
+TC_API tc_code tc_request_output_set_shm(tc_request *req, const char *name, const char *region_name,
+                                         size_t byte_size, size_t offset);
 
 /**
  * Have a requested output returned in the response again instead of

@@ -164,8 +164,8 @@ TC_API tc_code tc_shm_region_write(tc_shm_region *region, size_t offset, const v
  * @since 0.1.0
  */
 TC_API tc_code tc_shm_region_write_bytes(tc_shm_region *region, size_t offset,
-                                         const void *const *elems, const size_t *lens,
-                                         size_t count, size_t *byte_size);
+                                         const void *const *elems, const size_t *lens, size_t count,
+                                         size_t *byte_size);
 
 /**
  * Copy `byte_size` bytes at `offset` of the region into `dst`.
@@ -254,8 +254,8 @@ TC_API size_t tc_cuda_shm_region_byte_size(const tc_cuda_shm_region *region);
  *         failed, see tc_shm_last_error()).
  * @since 0.1.0
  */
-TC_API tc_code tc_cuda_shm_region_write(tc_cuda_shm_region *region, size_t offset,
-                                        const void *data, size_t byte_size);
+TC_API tc_code tc_cuda_shm_region_write(tc_cuda_shm_region *region, size_t offset, const void *data,
+                                        size_t byte_size);
 
 /**
  * Copy `byte_size` bytes at `offset` of the region to host memory `dst`.

@@ -397,8 +397,7 @@ tc_code tc__http_unload(tc_client *c, const char *model, bool dependents, const 
 /* ---- shared memory (HTTP.md sections 11 and 12) ----------------------------------- */
 
 /* {base}/v2/{system|cuda}sharedmemory[/region/{name}]{suffix} */
-static tc_code url_shm(tc__http_client *hc, call *k, int kind, const char *name,
-                       const char *suffix)
+static tc_code url_shm(tc__http_client *hc, call *k, int kind, const char *name, const char *suffix)
 {
     tc_code rc = tc__buf_printf(&k->url, "%s/v2/%ssharedmemory", hc->base_url,
                                 kind == TC__SHM_CUDA ? "cuda" : "system");
@@ -422,9 +421,9 @@ static tc_code shm_register_body(int kind, const tc__shm_reg *reg, tc__buf *b)
         if (rc == TC_OK)
             rc = json_string(b, reg->key, strlen(reg->key));
         if (rc == TC_OK)
-            rc = tc__buf_printf(b, ",\"offset\":%llu,\"byte_size\":%llu}",
-                                (unsigned long long)reg->offset,
-                                (unsigned long long)reg->byte_size);
+            rc =
+                tc__buf_printf(b, ",\"offset\":%llu,\"byte_size\":%llu}",
+                               (unsigned long long)reg->offset, (unsigned long long)reg->byte_size);
         return rc;
     }
     tc__buf b64 = TC__BUF_INIT;

@@ -45,11 +45,11 @@ tc_code tc__shm_fail(tc_code code, const char *fmt, ...)
 struct tc_shm_region {
     char *key;
     int fd;
-    void *map;       /* start of the mapping (page-aligned) */
-    size_t map_len;  /* bytes mapped */
-    uint8_t *data;   /* map + delta: the region's first byte */
+    void *map;      /* start of the mapping (page-aligned) */
+    size_t map_len; /* bytes mapped */
+    uint8_t *data;  /* map + delta: the region's first byte */
     size_t byte_size;
-    size_t offset;   /* of `data` inside the object */
+    size_t offset; /* of `data` inside the object */
 };
 
 /* The errno text of a failed system call, recorded as the last error. */
@@ -259,8 +259,7 @@ static tc_code out_of_bounds(const tc_shm_region *r, size_t offset, size_t len)
                         offset, len, r->key, r->byte_size);
 }
 
-tc_code tc_shm_region_span(const tc_shm_region *region, size_t offset, size_t byte_size,
-                           void **ptr)
+tc_code tc_shm_region_span(const tc_shm_region *region, size_t offset, size_t byte_size, void **ptr)
 {
     if (region == NULL || ptr == NULL)
         return tc__shm_fail(TC_E_INVALID_ARG, "NULL argument");
@@ -282,8 +281,7 @@ tc_code tc_shm_region_write(tc_shm_region *region, size_t offset, const void *da
     return TC_OK;
 }
 
-tc_code tc_shm_region_read(const tc_shm_region *region, size_t offset, void *dst,
-                           size_t byte_size)
+tc_code tc_shm_region_read(const tc_shm_region *region, size_t offset, void *dst, size_t byte_size)
 {
     if (region == NULL || (dst == NULL && byte_size > 0))
         return tc__shm_fail(TC_E_INVALID_ARG, "NULL argument");
@@ -295,8 +293,7 @@ tc_code tc_shm_region_read(const tc_shm_region *region, size_t offset, void *dst
 }
 
 /* Serialized size of a BYTES tensor, checking every element. */
-static tc_code bytes_size(const void *const *elems, const size_t *lens, size_t count,
-                          size_t *total)
+static tc_code bytes_size(const void *const *elems, const size_t *lens, size_t count, size_t *total)
 {
     if (count > 0 && (elems == NULL || lens == NULL))
         return tc__shm_fail(TC_E_INVALID_ARG, "NULL elems or lens");
@@ -369,8 +366,9 @@ tc_code tc_result_output_read_shm(const tc_result *result, const char *name,
     size_t offset;
     tc_code rc = tc_result_output_shm(result, name, NULL, &reported, &offset);
     if (rc != TC_OK)
-        return tc__shm_fail(rc, rc == TC_E_NOT_FOUND ? "no output '%s' in the result"
-                                                     : "output '%s' is not in shared memory",
+        return tc__shm_fail(rc,
+                            rc == TC_E_NOT_FOUND ? "no output '%s' in the result"
+                                                 : "output '%s' is not in shared memory",
                             name);
     tc_dtype dt = TC_DTYPE_INVALID;
     (void)tc_result_output_dtype(result, name, &dt);

@@ -112,8 +112,7 @@ static tc_code enter(tc_client *c)
         return TC_E_INVALID_ARG;
     tc__error_clear(&c->last);
     if (c->vt->shm_register == NULL || c->vt->shm_unregister == NULL || c->vt->shm_status == NULL)
-        return tc__client_fail(c, TC_E_NOT_SUPPORTED,
-                               "this transport has no shared memory calls");
+        return tc__client_fail(c, TC_E_NOT_SUPPORTED, "this transport has no shared memory calls");
     return TC_OK;
 }
 

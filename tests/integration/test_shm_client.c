@@ -93,8 +93,8 @@ static void make_regions(fixture *f, size_t in_size, size_t out_size)
 {
     assert_int_equal(tc_shm_region_new(&f->in, f->in_key, in_size), TC_OK);
     assert_int_equal(tc_shm_region_new(&f->out, f->out_key, out_size), TC_OK);
-    tc_code rc = tc_client_system_shm_register(f->client, "input_data", f->in_key, 0, in_size,
-                                               NULL);
+    tc_code rc =
+        tc_client_system_shm_register(f->client, "input_data", f->in_key, 0, in_size, NULL);
     if (rc == TC_E_NOT_SUPPORTED) {
         fprintf(stderr, "SKIP: tritonc-server has no shared memory support yet: %s\n",
                 tc_client_last_error(f->client));
@@ -151,8 +151,7 @@ static tc_request *simple_shm_request(void)
     assert_int_equal(tc_request_new(&req, "simple"), TC_OK);
     assert_int_equal(tc_request_add_input(req, "INPUT0", TC_DTYPE_INT32, shape, 2), TC_OK);
     assert_int_equal(tc_request_add_input(req, "INPUT1", TC_DTYPE_INT32, shape, 2), TC_OK);
-    assert_int_equal(tc_request_input_set_shm(req, "INPUT0", "input_data", TENSOR_BYTES, 0),
-                     TC_OK);
+    assert_int_equal(tc_request_input_set_shm(req, "INPUT0", "input_data", TENSOR_BYTES, 0), TC_OK);
     assert_int_equal(
         tc_request_input_set_shm(req, "INPUT1", "input_data", TENSOR_BYTES, TENSOR_BYTES), TC_OK);
     assert_int_equal(tc_request_add_output(req, "OUTPUT0"), TC_OK);
@@ -281,16 +280,15 @@ static void reuse_switching(void **state)
         int32_t base = round * 7;
         if (shm) {
             write_inputs(f, base);
-            assert_int_equal(tc_request_input_set_shm(req, "INPUT0", "input_data", TENSOR_BYTES,
-                                                      0),
-                             TC_OK);
-            assert_int_equal(tc_request_input_set_shm(req, "INPUT1", "input_data", TENSOR_BYTES,
-                                                      TENSOR_BYTES),
+            assert_int_equal(tc_request_input_set_shm(req, "INPUT0", "input_data", TENSOR_BYTES, 0),
                              TC_OK);
             assert_int_equal(
+                tc_request_input_set_shm(req, "INPUT1", "input_data", TENSOR_BYTES, TENSOR_BYTES),
+                TC_OK);
+            assert_int_equal(
                 tc_request_output_set_shm(req, "OUTPUT0", "output_data", TENSOR_BYTES, 0), TC_OK);
-            assert_int_equal(tc_request_output_set_shm(req, "OUTPUT1", "output_data",
-                                                       TENSOR_BYTES, TENSOR_BYTES),
+            assert_int_equal(tc_request_output_set_shm(req, "OUTPUT1", "output_data", TENSOR_BYTES,
+                                                       TENSOR_BYTES),
                              TC_OK);
         } else {
             int32_t in[32];
@@ -342,8 +340,8 @@ static void server_errors(void **state)
     fixture *f = *state;
     make_regions(f, 2 * TENSOR_BYTES, 2 * TENSOR_BYTES);
     /* Registering a name in use. */
-    tc_code rc = tc_client_system_shm_register(f->client, "input_data", f->in_key, 0,
-                                               TENSOR_BYTES, NULL);
+    tc_code rc =
+        tc_client_system_shm_register(f->client, "input_data", f->in_key, 0, TENSOR_BYTES, NULL);
     assert_int_equal(rc, f->grpc ? TC_E_ALREADY_EXISTS : TC_E_INVALID_ARG);
     assert_string_equal(tc_client_last_error(f->client),
                         "shared memory region 'input_data' already in manager");

@@ -267,7 +267,8 @@ static void test_grpc_request_golden(void **state)
     tc_request *req = golden_request();
     tc__buf out = TC__BUF_INIT;
     tc__error err;
-    assert_int_equal(tc__grpc_encode_infer(req, TC__GRPC_ENC_IDENTITY, SIZE_MAX, &out, &err), TC_OK);
+    assert_int_equal(tc__grpc_encode_infer(req, TC__GRPC_ENC_IDENTITY, SIZE_MAX, &out, &err),
+                     TC_OK);
     assert_true(out.len > 5);
     Inference__ModelInferRequest *m =
         inference__model_infer_request__unpack(NULL, out.len - 5, out.data + 5);
@@ -394,13 +395,11 @@ static void test_result_shm(void **state)
     assert_int_equal(size, 64);
     assert_memory_equal(data, sums, sizeof sums);
     assert_int_equal(tc_result_output_read_shm(r, "nope", reg, &data, &size), TC_E_NOT_FOUND);
-    assert_int_equal(tc_result_output_read_shm(r, "OUTPUT1", NULL, &data, &size),
-                     TC_E_INVALID_ARG);
+    assert_int_equal(tc_result_output_read_shm(r, "OUTPUT1", NULL, &data, &size), TC_E_INVALID_ARG);
     assert_int_equal(tc_shm_region_destroy(reg), TC_OK);
     /* A region too small for the output is refused. */
     assert_int_equal(tc_shm_region_new(&reg, test_key("small"), 100), TC_OK);
-    assert_int_equal(tc_result_output_read_shm(r, "OUTPUT1", reg, &data, &size),
-                     TC_E_INVALID_ARG);
+    assert_int_equal(tc_result_output_read_shm(r, "OUTPUT1", reg, &data, &size), TC_E_INVALID_ARG);
     assert_non_null(strstr(tc_shm_last_error(), "beyond"));
     assert_int_equal(tc_shm_region_destroy(reg), TC_OK);
     tc_result_free(r);
