@@ -8,6 +8,7 @@ find_program(PROTOC_C NAMES protoc-c REQUIRED)
 if(TC_BUILD_CLIENT)
   pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
   pkg_check_modules(NGHTTP2 REQUIRED IMPORTED_TARGET libnghttp2)
+  pkg_check_modules(OPENSSL REQUIRED IMPORTED_TARGET openssl) # gRPC over TLS
 endif()
 if(TC_BUILD_SERVER)
   pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd)

@@ -105,6 +105,19 @@ TC_API tc_code tc_grpc_options_set_network_timeout_us(tc_grpc_options *opts, uin
 
 /**
  * Use TLS (ALPN "h2"). A "grpcs://" or "https://" URL turns it on as well.
+ *
+ * The client (OpenSSL, TLS 1.2 or later) offers ALPN "h2" and fails unless
+ * the server selects it; it sends the URL's host name as SNI (not an IP
+ * address), and, while verification is on, checks the server's chain
+ * against the root certificates (tc_grpc_options_set_root_certificates(),
+ * else the system's store) and the host name or IP address against the
+ * certificate (`grpc.ssl_target_name_override` replaces the name in both).
+ * Certificate files are read at the first connect. Every TLS failure (a
+ * file that cannot be loaded, a failed handshake, a server that refuses
+ * the client certificate, no h2) ends the calls waiting for the connection
+ * with TC_E_TRANSPORT and a message holding OpenSSL's reason, e.g.
+ * "TLS handshake with host:port failed: certificate verify failed
+ * (unable to get local issuer certificate)". Closing sends close_notify.
  * @return TC_OK, TC_E_INVALID_ARG (NULL opts).  @since 0.1.0
  */
 TC_API tc_code tc_grpc_options_set_tls(tc_grpc_options *opts, bool use_tls);
@@ -185,7 +198,7 @@ TC_API tc_code tc_grpc_options_set_channel_arg_str(tc_grpc_options *opts, const 
  * @param opts  options, or NULL for the defaults.
  * @return TC_OK; TC_E_INVALID_ARG (NULL out or url, no port, unknown
  *         scheme, path after the port); TC_E_NOMEM; TC_E_NOT_SUPPORTED (TLS
- *         asked of a build without it).
+ *         asked of a build without it; every build since 0.1.0 has TLS).
  * @note   Thread-safe (each call creates an independent client).
  * @since 0.1.0
  */

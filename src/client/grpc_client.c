@@ -294,8 +294,6 @@ tc_code tc_grpc_client_new(tc_client **out, const char *url, const tc_grpc_optio
         rc = parse_url(url, &host, &port, &tls);
     if (rc == TC_OK && tls)
         gc->opts.use_tls = true;
-    if (rc == TC_OK && gc->opts.use_tls)
-        rc = TC_E_NOT_SUPPORTED; /* TODO(#3): TLS with OpenSSL and ALPN h2 */
     if (rc == TC_OK)
         rc = tc__gconn_new(&gc->conn, host, port, &gc->opts);
     tc__free(host);

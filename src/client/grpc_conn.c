@@ -25,7 +25,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <nghttp2/nghttp2.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "common/alloc.h"
 #include "common/log.h"
@@ -40,7 +44,8 @@
 #define NS_PER_US 1000u
 #define NS_PER_MS 1000000u
 
-enum { ST_CLOSED, ST_CONNECTING, ST_OPEN };
+/* ST_TLS: TCP is up, the TLS handshake runs (TLS connections only). */
+enum { ST_CLOSED, ST_CONNECTING, ST_TLS, ST_OPEN };
 
 typedef struct delivery {
     tc__deliver_fn fn;
@@ -70,6 +75,10 @@ struct tc__gconn {
     /* driver only */
     int fd;
     int state;
+    SSL_CTX *tls_ctx; /* built at the first TLS connect, kept for reconnects */
+    SSL *ssl;         /* NULL on plaintext connections */
+    bool tls_want_write; /* the last TLS operation waits for a writable socket */
+    bool tls_clean;      /* no fatal TLS error: close_notify may be sent */
     nghttp2_session *sess;
     tc__gcall *waiting;
     tc__gcall *active;
@@ -446,12 +455,17 @@ static ssize_t data_read(nghttp2_session *s, int32_t stream_id, uint8_t *buf, si
 
 /* ---- connection setup and teardown ---------------------------------------------- */
 
+static void tls_close(tc__gconn *conn);
+static void tls_handshake(tc__gconn *conn);
+static tc_code tls_start(tc__gconn *conn, tc__error *err);
+
 static void close_conn(tc__gconn *conn)
 {
     if (conn->sess != NULL) {
         nghttp2_session_del(conn->sess);
         conn->sess = NULL;
     }
+    tls_close(conn);
     if (conn->fd >= 0) {
         (void)close(conn->fd);
         conn->fd = -1;
@@ -572,8 +586,309 @@ static void finish_connect(tc__gconn *conn)
     }
     tc__error e;
     tc__error_clear(&e);
+    if (conn->opts->use_tls) {
+        if (tls_start(conn, &e) != TC_OK)
+            lose_conn(conn, e.code, e.msg);
+        else
+            tls_handshake(conn); /* sends the ClientHello */
+        return;
+    }
     if (session_open(conn, &e) != TC_OK)
         lose_conn(conn, e.code, e.msg);
+}
+
+/* ---- TLS (OpenSSL, ALPN h2) ------------------------------------------------------ */
+
+/* A socket BIO that sends with MSG_NOSIGNAL: a library must not raise
+ * SIGPIPE in its caller's process when the server goes away. */
+static BIO_METHOD *g_bio_method;
+static pthread_once_t g_bio_once = PTHREAD_ONCE_INIT;
+
+static int bio_fd(BIO *b)
+{
+    return (int)(intptr_t)BIO_get_data(b);
+}
+
+static int bio_write(BIO *b, const char *data, int len)
+{
+    BIO_clear_retry_flags(b);
+    ssize_t n = send(bio_fd(b), data, (size_t)len, MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_write(b);
+    return (int)n;
+}
+
+static int bio_read(BIO *b, char *data, int len)
+{
+    BIO_clear_retry_flags(b);
+    ssize_t n = recv(bio_fd(b), data, (size_t)len, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_read(b);
+    return (int)n;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)b;
+    (void)num;
+    (void)ptr;
+    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int bio_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static void make_bio_method(void)
+{
+    int index = BIO_get_new_index();
+    BIO_METHOD *m = index > 0 ? BIO_meth_new(index | BIO_TYPE_SOURCE_SINK, "tritonc socket")
+                              : NULL;
+    if (m != NULL &&
+        (BIO_meth_set_write(m, bio_write) != 1 || BIO_meth_set_read(m, bio_read) != 1 ||
+         BIO_meth_set_ctrl(m, bio_ctrl) != 1 || BIO_meth_set_create(m, bio_create) != 1)) {
+        BIO_meth_free(m);
+        m = NULL;
+    }
+    g_bio_method = m; /* lives as long as the process */
+}
+
+/* No terminal prompt for an encrypted private key: it just fails to load. */
+static int no_password(char *buf, int size, int rwflag, void *ud)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)ud;
+    return 0;
+}
+
+/* OpenSSL's reason for the oldest queued error ("certificate verify failed"),
+ * or `fallback`; clears the queue. */
+static void tls_reason(char *out, size_t size, const char *fallback)
+{
+    unsigned long code = ERR_peek_error();
+    const char *r = code != 0 ? ERR_reason_error_string(code) : NULL;
+    if (r != NULL)
+        snprintf(out, size, "%s", r);
+    else if (code != 0)
+        ERR_error_string_n(code, out, size);
+    else
+        snprintf(out, size, "%s", fallback);
+    ERR_clear_error();
+}
+
+/* Describe a failed TLS operation (`e` from SSL_get_error, `saved` errno). */
+static void tls_describe(tc__gconn *conn, int e, int saved, const char *what, char *why,
+                         size_t size)
+{
+    char reason[160];
+    if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+        snprintf(reason, sizeof reason, "%s",
+                 saved != 0 ? strerror(saved) : "the connection was closed");
+    else
+        tls_reason(reason, sizeof reason, "TLS error");
+    long v = SSL_get_verify_result(conn->ssl);
+    if (conn->opts->verify_peer && v != X509_V_OK)
+        snprintf(why, size, "%s %s:%s failed: %s (%s)", what, conn->host, conn->port, reason,
+                 X509_verify_cert_error_string(v));
+    else
+        snprintf(why, size, "%s %s:%s failed: %s", what, conn->host, conn->port, reason);
+    ERR_clear_error();
+}
+
+/* Build the TLS context from the options (files are read here, at the first
+ * TLS connect; the context serves later reconnects too). */
+static tc_code tls_ctx_new(tc__gconn *conn, tc__error *err)
+{
+    const struct tc_grpc_options *o = conn->opts;
+    (void)pthread_once(&g_bio_once, make_bio_method);
+    if (g_bio_method == NULL)
+        return tc__error_set(err, TC_E_NOMEM, "TLS: cannot create the socket BIO");
+    ERR_clear_error();
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == NULL)
+        return tc__error_set(err, TC_E_NOMEM, "TLS: cannot create a context");
+    (void)SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    (void)SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                       SSL_OP_IGNORE_UNEXPECTED_EOF);
+    (void)SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+                                    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_default_passwd_cb(ctx, no_password);
+    const char *what = NULL;
+    const char *file = "";
+    if (o->root_certs != NULL) {
+        if (SSL_CTX_load_verify_locations(ctx, o->root_certs, NULL) != 1) {
+            what = "cannot load root certificates";
+            file = o->root_certs;
+        }
+    } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        what = "cannot load the system's root certificates";
+    }
+    if (what == NULL && o->cert_file != NULL && o->key_file != NULL) {
+        if (SSL_CTX_use_certificate_chain_file(ctx, o->cert_file) != 1) {
+            what = "cannot load the client certificate";
+            file = o->cert_file;
+        } else if (SSL_CTX_use_PrivateKey_file(ctx, o->key_file, SSL_FILETYPE_PEM) != 1 ||
+                   SSL_CTX_check_private_key(ctx) != 1) {
+            what = "cannot load the client private key";
+            file = o->key_file;
+        }
+    }
+    if (what != NULL) {
+        char reason[160];
+        tls_reason(reason, sizeof reason, "unknown error");
+        SSL_CTX_free(ctx);
+        return tc__error_set(err, TC_E_TRANSPORT, "TLS: %s %s%s%s: %s", what,
+                             file[0] != '\0' ? "'" : "", file, file[0] != '\0' ? "'" : "",
+                             reason);
+    }
+    SSL_CTX_set_verify(ctx, o->verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+    conn->tls_ctx = ctx;
+    return TC_OK;
+}
+
+static bool is_ip_literal(const char *name)
+{
+    struct in6_addr a;
+    return inet_pton(AF_INET, name, &a) == 1 || inet_pton(AF_INET6, name, &a) == 1;
+}
+
+/* TCP is up: wrap the socket (SNI, ALPN h2, the name to verify). */
+static tc_code tls_start(tc__gconn *conn, tc__error *err)
+{
+    const struct tc_grpc_options *o = conn->opts;
+    if (conn->tls_ctx == NULL && tls_ctx_new(conn, err) != TC_OK)
+        return err->code;
+    ERR_clear_error();
+    SSL *ssl = SSL_new(conn->tls_ctx);
+    BIO *bio = ssl != NULL ? BIO_new(g_bio_method) : NULL;
+    if (bio == NULL) {
+        SSL_free(ssl);
+        return tc__error_set(err, TC_E_NOMEM, "TLS: out of memory");
+    }
+    BIO_set_data(bio, (void *)(intptr_t)conn->fd);
+    SSL_set_bio(ssl, bio, bio);
+    SSL_set_connect_state(ssl);
+    conn->ssl = ssl;
+    conn->tls_clean = true;
+    conn->tls_want_write = false;
+    static const unsigned char alpn[] = {2, 'h', '2'};
+    const char *name = o->tls_server_name != NULL ? o->tls_server_name : conn->host;
+    bool ip = is_ip_literal(name);
+    bool ok = SSL_set_alpn_protos(ssl, alpn, sizeof alpn) == 0; /* 0 is success here */
+    if (ok && !ip)
+        ok = SSL_set_tlsext_host_name(ssl, name) == 1;
+    if (ok && o->verify_peer)
+        ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) == 1
+                : SSL_set1_host(ssl, name) == 1;
+    if (!ok) {
+        ERR_clear_error();
+        return tc__error_set(err, TC_E_TRANSPORT, "TLS: cannot set up a connection to '%s'", name);
+    }
+    conn->state = ST_TLS;
+    return TC_OK;
+}
+
+/* Advance the handshake; once done (and h2 agreed) open the HTTP/2 session. */
+static void tls_handshake(tc__gconn *conn)
+{
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_do_handshake(conn->ssl);
+    if (r != 1) {
+        int saved = errno;
+        int e = SSL_get_error(conn->ssl, r);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+            conn->tls_want_write = e == SSL_ERROR_WANT_WRITE;
+            return;
+        }
+        char why[256];
+        tls_describe(conn, e, saved, "TLS handshake with", why, sizeof why);
+        conn->tls_clean = false;
+        lose_conn(conn, TC_E_TRANSPORT, why);
+        return;
+    }
+    conn->tls_want_write = false;
+    const unsigned char *proto = NULL;
+    unsigned int len = 0;
+    SSL_get0_alpn_selected(conn->ssl, &proto, &len);
+    if (len != 2 || memcmp(proto, "h2", 2) != 0) {
+        char why[256];
+        snprintf(why, sizeof why, "TLS: the server %s:%s did not select ALPN protocol h2 (%s%.*s)",
+                 conn->host, conn->port, len == 0 ? "no ALPN" : "selected ",
+                 (int)(len > 64 ? 64 : len), len == 0 ? "" : (const char *)proto);
+        lose_conn(conn, TC_E_TRANSPORT, why);
+        return;
+    }
+    if (conn->opts->verbose)
+        tc__log(TC_LOG_VERBOSE, "grpc: %s with %s:%s (%s), ALPN h2", SSL_get_version(conn->ssl),
+                conn->host, conn->port, SSL_get_cipher_name(conn->ssl));
+    tc__error e;
+    tc__error_clear(&e);
+    if (session_open(conn, &e) != TC_OK)
+        lose_conn(conn, e.code, e.msg);
+}
+
+/* Write through TLS: bytes written, 0 when it would block, -1 on failure (`why`). */
+static ssize_t tls_write(tc__gconn *conn, const uint8_t *buf, size_t len, char *why, size_t size)
+{
+    ERR_clear_error();
+    errno = 0;
+    int n = SSL_write(conn->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+    if (n > 0)
+        return n;
+    int saved = errno;
+    int e = SSL_get_error(conn->ssl, n);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+        return 0;
+    conn->tls_clean = false;
+    tls_describe(conn, e, saved, "TLS write to", why, size);
+    return -1;
+}
+
+/* Read through TLS: bytes read, 0 when nothing is available, -1 when the
+ * server closed the connection (*eof) or it failed (`why`). */
+static ssize_t tls_read(tc__gconn *conn, uint8_t *buf, size_t len, bool *eof, char *why,
+                        size_t size)
+{
+    ERR_clear_error();
+    errno = 0;
+    int n = SSL_read(conn->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+    if (n > 0) {
+        conn->tls_want_write = false;
+        return n;
+    }
+    int saved = errno;
+    int e = SSL_get_error(conn->ssl, n);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        conn->tls_want_write = e == SSL_ERROR_WANT_WRITE;
+        return 0;
+    }
+    if (e == SSL_ERROR_ZERO_RETURN) {
+        *eof = true; /* close_notify (or a bare EOF): answer with ours */
+        return -1;
+    }
+    conn->tls_clean = false;
+    tls_describe(conn, e, saved, "TLS read from", why, size);
+    return -1;
+}
+
+/* Send close_notify (best effort, never blocks) and free the TLS state. */
+static void tls_close(tc__gconn *conn)
+{
+    if (conn->ssl == NULL)
+        return;
+    if (conn->tls_clean && conn->state == ST_OPEN) {
+        ERR_clear_error();
+        (void)SSL_shutdown(conn->ssl);
+    }
+    SSL_free(conn->ssl);
+    ERR_clear_error();
+    conn->ssl = NULL;
+    conn->tls_want_write = false;
 }
 
 /* ---- submitting calls ------------------------------------------------------------- */
@@ -688,12 +1003,20 @@ static bool flush(tc__gconn *conn)
                 return true;
             conn->wpend = tc__buf_steal(&out, &conn->wpend_len);
         }
-        ssize_t w = send(conn->fd, conn->wpend, conn->wpend_len, MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        char why[256];
+        ssize_t w;
+        if (conn->ssl != NULL) {
+            w = tls_write(conn, conn->wpend, conn->wpend_len, why, sizeof why);
+            if (w == 0)
                 return true;
-            char why[200];
-            snprintf(why, sizeof why, "connection lost: %s", strerror(errno));
+        } else {
+            w = send(conn->fd, conn->wpend, conn->wpend_len, MSG_NOSIGNAL);
+            if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+                return true;
+            if (w < 0)
+                snprintf(why, sizeof why, "connection lost: %s", strerror(errno));
+        }
+        if (w < 0) {
             lose_conn(conn, TC_E_TRANSPORT, why);
             return false;
         }
@@ -713,18 +1036,28 @@ static void read_input(tc__gconn *conn)
 {
     uint8_t buf[READ_CHUNK];
     while (conn->state == ST_OPEN) {
-        ssize_t n = recv(conn->fd, buf, sizeof buf, 0);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            char why[300];
+        char why[300];
+        bool eof = false;
+        ssize_t n;
+        if (conn->ssl != NULL) {
+            /* Until WANT_READ: OpenSSL may hold decrypted bytes poll() cannot see. */
+            n = tls_read(conn, buf, sizeof buf, &eof, why, sizeof why);
             if (n == 0)
+                return;
+        } else {
+            n = recv(conn->fd, buf, sizeof buf, 0);
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                return;
+            if (n < 0 && errno == EINTR)
+                continue;
+            eof = n == 0;
+            if (n < 0)
+                snprintf(why, sizeof why, "connection lost: %s", strerror(errno));
+        }
+        if (n <= 0) {
+            if (eof)
                 snprintf(why, sizeof why, "%s",
                          conn->goaway ? conn->lost_msg : "the server closed the connection");
-            else
-                snprintf(why, sizeof why, "connection lost: %s", strerror(errno));
             lose_conn(conn, conn->goaway ? TC_E_UNAVAILABLE : TC_E_TRANSPORT, why);
             return;
         }
@@ -732,12 +1065,11 @@ static void read_input(tc__gconn *conn)
         conn->ping_out = false; /* anything received proves the peer alive */
         ssize_t r = nghttp2_session_mem_recv(conn->sess, buf, (size_t)n);
         if (r < 0) {
-            char why[200];
             snprintf(why, sizeof why, "HTTP/2 error: %s", nghttp2_strerror((int)r));
             lose_conn(conn, TC_E_PROTOCOL, why);
             return;
         }
-        if ((size_t)n < sizeof buf)
+        if (conn->ssl == NULL && (size_t)n < sizeof buf)
             return;
     }
 }
@@ -855,7 +1187,8 @@ static uint64_t check_deadlines(tc__gconn *conn, uint64_t now)
                 next_dl = min_deadline(next_dl, c->deadline_ns);
         }
     }
-    if (conn->state == ST_CONNECTING && conn->connect_deadline_ns != 0) {
+    if ((conn->state == ST_CONNECTING || conn->state == ST_TLS) &&
+        conn->connect_deadline_ns != 0) {
         if (now >= conn->connect_deadline_ns)
             lose_conn(conn, TC_E_TIMEOUT, "timed out connecting to the server");
         else
@@ -931,7 +1264,7 @@ static bool drive_once(tc__gconn *conn, int max_ms)
     if (conn->fd >= 0) {
         p[np].fd = conn->fd;
         p[np].events = POLLIN;
-        if (conn->state == ST_CONNECTING || conn->wpend_len > 0 ||
+        if (conn->state == ST_CONNECTING || conn->tls_want_write || conn->wpend_len > 0 ||
             (conn->sess != NULL && nghttp2_session_want_write(conn->sess)))
             p[np].events |= POLLOUT;
         np++;
@@ -946,6 +1279,8 @@ static bool drive_once(tc__gconn *conn, int max_ms)
     if (np > 1 && p[1].revents != 0) {
         if (conn->state == ST_CONNECTING)
             finish_connect(conn);
+        else if (conn->state == ST_TLS)
+            tls_handshake(conn);
         else if (conn->state == ST_OPEN)
             read_input(conn);
         if (conn->state == ST_OPEN)
@@ -1164,6 +1499,7 @@ void tc__gconn_free(tc__gconn *conn)
         t_driver_thread = NULL;
     }
     close_conn(conn);
+    SSL_CTX_free(conn->tls_ctx);
     tc__free(conn->cancels);
     (void)close(conn->wake[0]);
     (void)close(conn->wake[1]);
