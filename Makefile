@@ -44,6 +44,7 @@ fuzz: deps
 
 bench: build
 	@build/release/bench/tc_bench_infer --models models
+	@build/release/bench/tc_bench_matrix --models models --results bench/RESULTS.md
 
 checksrc:
 	@scripts/checksrc.sh
