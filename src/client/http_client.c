@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "client/http_sync.h"
 #include "client/request_internal.h"
 #include "client/result_internal.h"
 #include "common/alloc.h"
@@ -252,6 +253,8 @@ static void curl_failure(const tc__xfer *x, CURLcode cc, tc__error *err)
 
 tc_code tc__http_perform(tc__http_client *hc, tc__xfer *x, long *status, tc__error *err)
 {
+    if (hc->sync != NULL)
+        return tc__hsync_perform(hc->sync, x, status, err);
     x->easy = hc->easy;
     tc_code rc = tc__http_xfer_apply(hc, x, err);
     if (rc != TC_OK)
@@ -295,6 +298,27 @@ static const char *accept_encoding(const tc__http_client *hc)
     }
 }
 
+/* Run a sync inference transfer into `r`. Only set-up failures return an
+ * error; transport and server failures land in `r` as the curl path does. */
+static tc_code infer_exchange(tc__http_client *hc, tc__xfer *x, tc_result *r, tc__error *err)
+{
+    if (hc->sync == NULL) {
+        tc_code rc = tc__http_xfer_apply(hc, x, err);
+        if (rc == TC_OK)
+            tc__http_infer_finish(x, curl_easy_perform(x->easy), r);
+        return rc;
+    }
+    long status = 0;
+    if (tc__hsync_perform(hc->sync, x, &status, err) != TC_OK) {
+        tc__result_set_error(r, err->code, 0, err->msg);
+        return TC_OK;
+    }
+    size_t len = 0;
+    uint8_t *body = tc__buf_steal(&x->resp, &len);
+    tc__result_from_http(r, status, body, len, x->header_len);
+    return TC_OK;
+}
+
 static tc_code http_infer(tc_client *c, const tc_request *req, tc_result **out)
 {
     tc__http_client *hc = (tc__http_client *)c;
@@ -313,10 +337,9 @@ static tc_code http_infer(tc_client *c, const tc_request *req, tc_result **out)
         rc = tc__error_set(&err, TC_E_NOMEM, "out of memory");
         goto out;
     }
-    rc = tc__http_xfer_apply(hc, x, &err);
+    rc = infer_exchange(hc, x, r, &err);
     if (rc != TC_OK)
         goto out;
-    tc__http_infer_finish(x, curl_easy_perform(x->easy), r);
     rc = r->status;
     if (rc != TC_OK)
         tc__error_set(&err, rc, "%s", tc_result_error_message(r));
@@ -366,6 +389,7 @@ static void http_destroy(tc_client *c)
 {
     tc__http_client *hc = (tc__http_client *)c;
     tc__io_destroy(hc);
+    tc__hsync_free(hc->sync);
     if (hc->easy != NULL)
         curl_easy_cleanup(hc->easy);
     tc__http_options_cleanup(&hc->opts);
@@ -422,6 +446,11 @@ tc_code tc_http_client_new(tc_client **out, const char *url, const tc_http_optio
         hc->easy = curl_easy_init();
         if (hc->easy == NULL)
             rc = TC_E_TRANSPORT;
+    }
+    if (rc == TC_OK) {
+        rc = tc__hsync_new(&hc->sync, hc->base_url, &hc->opts);
+        if (rc == TC_E_NOT_SUPPORTED)
+            rc = TC_OK; /* this URL or these options need libcurl */
     }
     if (rc != TC_OK) {
         http_destroy(&hc->base);

@@ -31,7 +31,8 @@ typedef struct tc__http_client {
     tc_client base;              /* first: a tc_client * is a tc__http_client * */
     char *base_url;              /* "http://host:port[/prefix]", no trailing '/' */
     struct tc_http_options opts; /* deep copy */
-    CURL *easy;                  /* sync calls; reused for keep-alive */
+    CURL *easy;                  /* sync calls on libcurl; reused for keep-alive */
+    struct tc__hsync *sync;      /* sync calls without libcurl (http_sync.h); NULL = curl */
     tc__io *io;                  /* async engine, started on first use */
 } tc__http_client;
 
@@ -88,7 +89,8 @@ tc_code tc__http_common_headers(tc__http_client *hc, tc__xfer *x, const tc__hlis
 tc_code tc__http_options_copy(struct tc_http_options *dst, const struct tc_http_options *src);
 void tc__http_options_cleanup(struct tc_http_options *o);
 
-/* Run `x` on the sync handle. TC_OK when an HTTP answer arrived (any status). */
+/* Run `x` as a sync call (lean transport, else the sync curl handle).
+ * TC_OK when an HTTP answer arrived (any status). */
 tc_code tc__http_perform(tc__http_client *hc, tc__xfer *x, long *status, tc__error *err);
 
 /* Management calls (http_manage.c), entries of the vtable. */
