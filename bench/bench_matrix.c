@@ -136,6 +136,8 @@ typedef struct row {
     double resp_bytes; /* and server to client (counted through a relay) */
     double tcp_us;     /* 4 B: TCP round trip of the same byte counts */
     double uds_us;     /* 4 B: Unix-domain socket round trip */
+    double cpu_client_us; /* CPU time per call, client process (all threads) */
+    double cpu_server_us; /* and server process (-1 if not ours) */
     bool done;
 } row;
 
@@ -398,6 +400,50 @@ static void relay_stop(relay *rl)
     pthread_mutex_destroy(&rl->lock);
 }
 
+/* ---- CPU time of the client (this process) and of the server --------------------- */
+
+static pid_t g_server_pid; /* 0 when the server is not ours */
+
+/* utime + stime of process `pid` (0 = this one), in µs; -1 if unknown. */
+static double cpu_us(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid > 0 ? (long)pid : (long)getpid());
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    char text[1024];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    (void)fclose(f);
+    text[n] = '\0';
+    char *p = strrchr(text, ')'); /* the command name may hold spaces */
+    unsigned long utime = 0;
+    unsigned long stime = 0;
+    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+                            &stime) != 2)
+        return -1;
+    return (double)(utime + stime) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+}
+
+typedef struct cpu_mark {
+    double client;
+    double server;
+} cpu_mark;
+
+static cpu_mark cpu_now(void)
+{
+    cpu_mark m = {cpu_us(0), g_server_pid > 0 ? cpu_us(g_server_pid) : -1};
+    return m;
+}
+
+/* CPU µs per call since `m0` for `calls` calls, into the row. */
+static void cpu_per_call(cpu_mark m0, long calls, double *client, double *server)
+{
+    cpu_mark m1 = cpu_now();
+    *client = m0.client >= 0 && calls > 0 ? (m1.client - m0.client) / (double)calls : -1;
+    *server = m0.server >= 0 && calls > 0 ? (m1.server - m0.server) / (double)calls : -1;
+}
+
 /* ---- requests and results --------------------------------------------------------- */
 
 typedef struct cell {
@@ -456,7 +502,10 @@ static void run_latency(cell *c, row *r, int iters)
 {
     double *t = xcalloc((size_t)iters, sizeof *t);
     int warm = iters / 10 > 0 ? iters / 10 : 1;
+    cpu_mark m0 = cpu_now();
     for (int i = -warm; i < iters; i++) {
+        if (i == 0)
+            m0 = cpu_now();
         tc_result *res = NULL;
         double t0 = now_us();
         tc_code rc = tc_client_infer(c->client, c->req[0], &res);
@@ -467,6 +516,7 @@ static void run_latency(cell *c, row *r, int iters)
         if (i >= 0)
             t[i] = dt;
     }
+    cpu_per_call(m0, iters, &r->cpu_client_us, &r->cpu_server_us);
     r->count = iters;
     r->median_us = percentile(t, (size_t)iters, 50);
     r->p99_us = percentile(t, (size_t)iters, 99);
@@ -564,7 +614,9 @@ static void run_throughput(cell *c, row *r, double seconds, bool warm_up)
         (void)flight_run(&f, seconds / 10); /* connections, pages of every slot */
         flight_reset(&f);
     }
+    cpu_mark m0 = cpu_now();
     double elapsed = flight_run(&f, seconds);
+    cpu_per_call(m0, f.done + f.failed, &r->cpu_client_us, &r->cpu_server_us);
     if (f.failed > 0)
         fail(r->key, "some async calls failed or returned a wrong output");
     r->rate = (double)f.done / elapsed;
@@ -797,9 +849,10 @@ static void format_row(const bench *b, const row *r, char *buf, size_t len)
     char rate[32] = "-";
     if (r->depth > 1)
         snprintf(rate, sizeof rate, "%.0f", r->rate);
-    snprintf(buf, len, "| %s | %s | %s | %d | %.1f | %.1f | %s | %s %.1f µs | %.2f |",
+    snprintf(buf, len, "| %s | %s | %s | %d | %.1f | %.1f | %s | %s %.1f µs | %.2f | %.1f / %.1f |",
              r->grpc ? "gRPC" : "HTTP", r->shm ? "system" : "none", r->big ? "16 MiB" : "4 B",
-             r->depth, r->median_us, r->p99_us, rate, aname, anchor, ratio);
+             r->depth, r->median_us, r->p99_us, rate, aname, anchor, ratio, r->cpu_client_us,
+             r->cpu_server_us);
 }
 
 typedef struct goal {
@@ -924,7 +977,7 @@ static void write_report(FILE *o, const bench *b)
     write_machine(o, b);
     write_anchors(o, b);
     fprintf(o, "\n| protocol | shm | size | in flight | median µs | p99 µs | infer/s | anchor | "
-               "ratio |\n|---|---|---|---|---|---|---|---|---|\n");
+               "ratio | CPU µs/infer client / server |\n|---|---|---|---|---|---|---|---|---|---|\n");
     char line[2048];
     for (int i = 0; i < NROWS; i++) {
         if (!b->rows[i].done)
@@ -934,7 +987,9 @@ static void write_report(FILE *o, const bench *b)
     }
     fprintf(o, "\nratio: c=1, median latency / anchor; c=16, time per infer (1 / throughput) / "
                "anchor. Latency at c=16 runs from submit to callback. Each row uses a fresh "
-               "client.\n");
+               "client. CPU: user + system time of each process (all threads) per infer, from "
+               "/proc/PID/stat (10 ms ticks); with 2 cores, 2e6 / (client + server) bounds "
+               "infer/s.\n");
     if (b->after_async_us[0] > 0)
         fprintf(o, "\nc=1 4 B (no shm) on a client that made async calls first: HTTP %.1f µs "
                    "(p99 %.1f), gRPC %.1f µs (p99 %.1f).\n",
@@ -1102,6 +1157,7 @@ int main(int argc, char **argv)
     bool own_server = b.s.http_port <= 0 || b.s.grpc_port <= 0;
     if (own_server && tc_test_server_start(&server, b.s.models, args) != 0)
         fail("server", "cannot start tritonc-server");
+    g_server_pid = own_server ? server.pid : 0;
     b.http_port = own_server ? server.http_port : b.s.http_port;
     b.grpc_port = own_server ? server.grpc_port : b.s.grpc_port;
     b.http = connect_client(false, b.http_port);
