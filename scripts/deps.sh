@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config clang
-libcurl4-openssl-dev libmicrohttpd-dev libnghttp2-dev libssl-dev zlib1g-dev
+libcurl4-openssl-dev libmicrohttpd-dev libnghttp2-dev libssl-dev openssl zlib1g-dev
 libprotobuf-c-dev protobuf-c-compiler libjson-c-dev libcmocka-dev
 libstb-dev curl valgrind
 libdnnl-dev libonnx-testdata

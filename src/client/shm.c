@@ -314,7 +314,7 @@ tc_code tc_shm_region_write_bytes(tc_shm_region *region, size_t offset, const vo
 {
     if (region == NULL)
         return tc__shm_fail(TC_E_INVALID_ARG, "NULL region");
-    size_t total;
+    size_t total = 0;
     tc_code rc = bytes_size(elems, lens, count, &total);
     if (rc != TC_OK)
         return rc;

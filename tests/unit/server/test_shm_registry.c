@@ -235,7 +235,8 @@ static void cuda_without_gpu(void **state)
 static void fake_handle(uint8_t out[64], const char *key)
 {
     memset(out, 0, 64);
-    (void)snprintf((char *)out, 64, "TCFAKEIPC:%s", key);
+    int n = snprintf((char *)out, 64, "TCFAKEIPC:%s", key);
+    assert_true(n > 0 && n < 64);
 }
 
 /* CUDA regions through the stand-in runtime: one namespace with system
