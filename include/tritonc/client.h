@@ -21,6 +21,45 @@
  * TC_E_PROTOCOL (unparsable answer), and the code mapped from the server's
  * error status (TC_E_INVALID_ARG 400, TC_E_NOT_FOUND 404, TC_E_INTERNAL 500,
  * TC_E_NOT_SUPPORTED 501, TC_E_UNAVAILABLE 503, TC_E_SERVER otherwise).
+ *
+ * Retries and several endpoints (since 0.2.0): a client made with a retry
+ * policy (tc_http_options_set_retry(), tc_grpc_options_set_retry()) or over
+ * several servers (tc_http_multi_client_new(), tc_grpc_multi_client_new())
+ * is resilient:
+ * - Which failures are retried: any call is retried when its request never
+ *   reached the server (connection refused, host not resolved, connection
+ *   reset or closed before the request was fully sent, a gRPC stream the
+ *   server refused). Idempotent calls (health, server and model metadata,
+ *   model config, statistics, repository index, trace and log settings
+ *   reads, shared-memory status) are also retried after any transport
+ *   failure (TC_E_TRANSPORT, TC_E_UNAVAILABLE). Inference, model load and
+ *   unload, settings updates and shm registration are never resent once the
+ *   request may have reached the server. Answers of the server (any other
+ *   code) are never retried.
+ * - Deadlines: the call's deadline (tc_request_set_client_timeout_us(), else
+ *   the options' network timeout) bounds the whole call: no attempt starts
+ *   after it, and a backoff that would end past it ends the call with the
+ *   last failure instead. Each attempt also runs under that timeout.
+ * - Sync calls sleep on the calling thread between attempts. Async calls
+ *   are resent from the client's timer thread (nothing blocks an I/O
+ *   thread); their callback still runs exactly once, with the outcome of the
+ *   last attempt, on an I/O thread of the client (an endpoint's, or the
+ *   timer thread when a resend could not start or the client is freed).
+ *   The request is copied for resends; TC_BORROW data must stay valid until
+ *   the callback has run, as always. tc_client_cancel() also ends a call
+ *   waiting for a resend.
+ * - Endpoints: each call (sync or async) goes to the next endpoint in round
+ *   robin order, skipping those marked down. An endpoint is marked down by a
+ *   transport failure and up again by any answer; the timer thread probes
+ *   down endpoints with a `live` check after a backoff (the retry policy's,
+ *   else 50 ms doubling to 1 s) and marks them up when live. When every
+ *   endpoint is down, calls go to the one due for a probe first. A stream
+ *   (tc_client_stream_start()) stays on the endpoint it started on and is
+ *   never retried or moved. Shared-memory registration and unregistration
+ *   go to every endpoint. Without a retry policy a multi-endpoint client
+ *   makes one attempt per call (later calls avoid the failed endpoint).
+ * - Log: each retry is logged at TC_LOG_INFO ("retrying ..."), endpoint
+ *   state changes at TC_LOG_WARNING / TC_LOG_INFO.
  */
 #ifndef TC_TRITONC_CLIENT_H
 #define TC_TRITONC_CLIENT_H

@@ -125,6 +125,44 @@ TC_API tc_code tc_http_options_add_header(tc_http_options *opts, const char *nam
  */
 TC_API tc_code tc_http_client_new(tc_client **out, const char *url, const tc_http_options *opts);
 
+/* ---- resilience (see "Retries and several endpoints" in client.h) ------ */
+
+/**
+ * Retry policy of clients made with these options (off by default). A
+ * failed attempt is retried after an exponential backoff with jitter (the
+ * n-th wait is uniform in [b/2, b] with b = min(max_backoff_us,
+ * initial_backoff_us * 2^(n-1))), at most `max_attempts` attempts in all,
+ * under the rules of client.h: any call when the request never reached the
+ * server, idempotent calls after any transport failure.
+ * @param max_attempts  attempts per call including the first; 0 or 1 turns
+ *                      retries off (the backoffs are then ignored).
+ * @return TC_OK, TC_E_INVALID_ARG (NULL opts; with max_attempts > 1:
+ *         initial_backoff_us 0 or max_backoff_us < initial_backoff_us).
+ * @since 0.2.0
+ */
+TC_API tc_code tc_http_options_set_retry(tc_http_options *opts, uint32_t max_attempts,
+                                  uint64_t initial_backoff_us, uint64_t max_backoff_us);
+
+/**
+ * Create one HTTP client over several servers: each call goes to the next
+ * endpoint that is up (round robin), endpoints failing with a transport
+ * error are skipped until a background `live` probe succeeds, and failed
+ * calls fail over under the retry policy of `opts` (see client.h). The
+ * result is an ordinary tc_client: every tc_client_* call works on it.
+ * Nothing is connected yet.
+ * @param out        receives the client; caller owns it (tc_client_free()).
+ * @param urls       `url_count` URLs as tc_http_client_new() takes them
+ *                   ("http://host:port"), copied.
+ * @param opts       options for every endpoint, or NULL for the defaults.
+ * @return TC_OK; TC_E_INVALID_ARG (NULL out or urls, url_count 0, a NULL,
+ *         empty or malformed URL); TC_E_NOMEM; TC_E_TRANSPORT (a thread
+ *         cannot start).
+ * @note   Thread-safe (each call creates an independent client).
+ * @since 0.2.0
+ */
+TC_API tc_code tc_http_multi_client_new(tc_client **out, const char *const *urls,
+                                      size_t url_count, const tc_http_options *opts);
+
 #ifdef __cplusplus
 }
 #endif

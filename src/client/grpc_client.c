@@ -282,6 +282,8 @@ tc_code tc_grpc_client_new(tc_client **out, const char *url, const tc_grpc_optio
     *out = NULL;
     if (url == NULL || url[0] == '\0')
         return TC_E_INVALID_ARG;
+    if (opts != NULL && opts->retry.max_attempts > 1)
+        return tc_grpc_multi_client_new(out, &url, 1, opts);
     tc__grpc_client *gc = tc__calloc(1, sizeof *gc);
     if (gc == NULL)
         return TC_E_NOMEM;

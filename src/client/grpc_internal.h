@@ -15,6 +15,7 @@
 #include <tritonc/stream.h>
 
 #include "client/client_internal.h"
+#include "client/retry.h"
 #include "common/buf.h"
 #include "proto/grpc_frame.h"
 
@@ -39,6 +40,7 @@ struct tc_grpc_options {
     char *tls_server_name;   /* grpc.ssl_target_name_override */
     char *authority;         /* grpc.default_authority */
     tc__hlist headers;
+    tc__retry_cfg retry; /* tc_grpc_options_set_retry() */
 };
 
 /* Deep copy (NULL src = defaults) and cleanup. */

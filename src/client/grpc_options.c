@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/multi_client.h"
 #include "client/request_internal.h"
 #include "common/alloc.h"
 
@@ -362,4 +363,48 @@ tc_code tc_request_set_typed_contents(tc_request *req, bool typed)
 int tc__grpc_request_compression(const tc_request *req)
 {
     return req->has_grpc_compression ? (int)req->grpc_compression : -1;
+}
+
+tc_code tc_grpc_options_set_retry(tc_grpc_options *opts, uint32_t max_attempts,
+                                  uint64_t initial_backoff_us, uint64_t max_backoff_us)
+{
+    if (opts == NULL)
+        return TC_E_INVALID_ARG;
+    return tc__retry_cfg_set(&opts->retry, max_attempts, initial_backoff_us, max_backoff_us);
+}
+
+/* ---- resilient clients (multi_client.c) --------------------------------------------- */
+
+/* The plain client of one endpoint: the options without the retry policy,
+ * and the I/O thread started at once, so that sync calls, probes and async
+ * resends from several threads all go through it. */
+static tc_code make_endpoint(tc_client **out, const char *url, const void *opts)
+{
+    struct tc_grpc_options o;
+    tc_code rc = tc__grpc_options_copy(&o, opts);
+    if (rc != TC_OK)
+        return rc;
+    o.retry.max_attempts = 0;
+    rc = tc_grpc_client_new(out, url, &o);
+    tc__grpc_options_cleanup(&o);
+    if (rc != TC_OK)
+        return rc;
+    tc__error err;
+    rc = tc__gconn_start_thread(((tc__grpc_client *)*out)->conn, &err);
+    if (rc != TC_OK) {
+        (void)tc_client_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+tc_code tc_grpc_multi_client_new(tc_client **out, const char *const *urls, size_t url_count,
+                                 const tc_grpc_options *opts)
+{
+    tc__multi_cfg cfg = {make_endpoint, opts, {0, 0, 0}, 0};
+    if (opts != NULL) {
+        cfg.retry = opts->retry;
+        cfg.network_timeout_us = opts->network_timeout_us;
+    }
+    return tc__multi_client_new(out, urls, url_count, &cfg);
 }

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "client/http_sync.h"
+#include "client/multi_client.h"
 #include "client/request_internal.h"
 #include "client/result_internal.h"
 #include "common/alloc.h"
@@ -433,6 +434,8 @@ tc_code tc_http_client_new(tc_client **out, const char *url, const tc_http_optio
     *out = NULL;
     if (url == NULL || url[0] == '\0')
         return TC_E_INVALID_ARG;
+    if (opts != NULL && opts->retry.max_attempts > 1)
+        return tc_http_multi_client_new(out, &url, 1, opts);
     if (pthread_once(&g_curl_once, curl_init_once) != 0 || g_curl_init != CURLE_OK)
         return TC_E_TRANSPORT;
     tc__http_client *hc = tc__calloc(1, sizeof *hc);
@@ -458,6 +461,30 @@ tc_code tc_http_client_new(tc_client **out, const char *url, const tc_http_optio
     }
     *out = &hc->base;
     return TC_OK;
+}
+
+/* The plain client of one endpoint of a resilient client (multi_client.c). */
+static tc_code make_endpoint(tc_client **out, const char *url, const void *opts)
+{
+    struct tc_http_options o;
+    tc_code rc = tc__http_options_copy(&o, opts);
+    if (rc != TC_OK)
+        return rc;
+    o.retry.max_attempts = 0;
+    rc = tc_http_client_new(out, url, &o);
+    tc__http_options_cleanup(&o);
+    return rc;
+}
+
+tc_code tc_http_multi_client_new(tc_client **out, const char *const *urls, size_t url_count,
+                                 const tc_http_options *opts)
+{
+    tc__multi_cfg cfg = {make_endpoint, opts, {0, 0, 0}, 0};
+    if (opts != NULL) {
+        cfg.retry = opts->retry;
+        cfg.network_timeout_us = opts->network_timeout_us;
+    }
+    return tc__multi_client_new(out, urls, url_count, &cfg);
 }
 
 /* The vtable; the management entries are in http_manage.c. */

@@ -8,6 +8,7 @@
 #include <tritonc/http.h>
 
 #include "client/client_internal.h"
+#include "client/retry.h"
 #include "common/buf.h"
 
 struct tc_http_options {
@@ -23,6 +24,7 @@ struct tc_http_options {
     char *cert_file;
     char *key_file;
     tc__hlist headers;
+    tc__retry_cfg retry; /* tc_http_options_set_retry() */
 };
 
 typedef struct tc__io tc__io;

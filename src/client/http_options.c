@@ -183,3 +183,11 @@ tc_code tc_http_options_add_header(tc_http_options *opts, const char *name, cons
         return TC_E_INVALID_ARG;
     return tc__hlist_add(&opts->headers, name, value);
 }
+
+tc_code tc_http_options_set_retry(tc_http_options *opts, uint32_t max_attempts,
+                                  uint64_t initial_backoff_us, uint64_t max_backoff_us)
+{
+    if (opts == NULL)
+        return TC_E_INVALID_ARG;
+    return tc__retry_cfg_set(&opts->retry, max_attempts, initial_backoff_us, max_backoff_us);
+}
