@@ -948,6 +948,12 @@ static void write_machine(FILE *o, const bench *b)
     fprintf(o, "- Load average (1/5/15 min) at start: %.2f %.2f %.2f; at end: %.2f %.2f %.2f\n",
             b->load_start[0], b->load_start[1], b->load_start[2], b->load_end[0], b->load_end[1],
             b->load_end[2]);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (b->load_start[0] > (double)cores || b->load_end[0] > (double)cores)
+        fprintf(o, "- **Busy machine:** the load average exceeded the %ld cores, so other "
+                   "processes took CPU from both sides; latencies, p99 and throughput are "
+                   "pessimistic (the CPU time per infer and the anchors less so).\n",
+                cores);
     fprintf(o, "- Client and tritonc-server share the machine; model %s; c=1: %d calls (4 B), "
                "%d (16 MiB); c=16: %.1f s (4 B), %.1f s (16 MiB) after a warm-up tenth\n",
             MODEL, b->s.small_iters, b->s.big_iters, b->s.small_seconds, b->s.big_seconds);
