@@ -12,7 +12,13 @@
  * first, so /v2/health/ready answers "not ready" and new inferences fail
  * UNAVAILABLE (HTTP 503) while the frontends keep serving; accepted work
  * finishes within --exit-timeout-secs; then the frontends stop and the
- * process exits 0 (1 when the timeout expired with work still running). */
+ * process exits 0 (1 when the timeout expired with work still running).
+ *
+ * Tracing (--trace-file, --trace-level, --trace-rate, --trace-count,
+ * --log-frequency, --trace-config) sets the core's initial global trace
+ * settings; core/trace.c writes the file. Logging (--log-*) sets the log
+ * hook's settings (core/settings.c); --log-file appends there instead of
+ * stderr. The trace and logging endpoints change both at run time. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -52,6 +58,13 @@ typedef struct options {
         http_max_input_size, poll_secs;
     bool allow_http, allow_grpc, allow_metrics, strict_model_config, strict_readiness, log_info,
         log_warning, log_error, allow_client_shm, help;
+    /* tracing and logging */
+    const char *trace_file, *trace_count, *log_format, *log_file;
+    const char **trace_levels;
+    size_t trace_level_count;
+    const char **trace_configs;
+    size_t trace_config_count;
+    unsigned long trace_rate, log_frequency;
 } options;
 
 typedef struct flag {
@@ -111,6 +124,14 @@ static const flag k_flags[] = {
     {"log-info", FLAG_BOOL, OPT(log_info), "log info messages (default true)"},
     {"log-warning", FLAG_BOOL, OPT(log_warning), "log warnings (default true)"},
     {"log-error", FLAG_BOOL, OPT(log_error), "log errors (default true)"},
+    {"log-format", FLAG_STRING, OPT(log_format), "log line prefix: default | ISO8601"},
+    {"log-file", FLAG_STRING, OPT(log_file), "append log lines to this file, not stderr"},
+    {"trace-file", FLAG_STRING, OPT(trace_file), "write request traces here (JSON)"},
+    {"trace-level", FLAG_LIST, OPT(trace_levels), "OFF | TIMESTAMPS | TENSORS (repeatable)"},
+    {"trace-rate", FLAG_UINT, OPT(trace_rate), "trace 1 of every N requests (default 1000)"},
+    {"trace-count", FLAG_STRING, OPT(trace_count), "traces to collect (default -1 = no limit)"},
+    {"log-frequency", FLAG_UINT, OPT(log_frequency), "write every N traces (0 = at exit)"},
+    {"trace-config", FLAG_LIST, OPT(trace_configs), "[triton,]KEY=VALUE: file, level, rate..."},
     {"exit-timeout-secs", FLAG_UINT, OPT(exit_timeout_secs), "shutdown wait (default 30)"},
     {"http-thread-count", FLAG_UINT, OPT(http_threads), "HTTP threads (default 8)"},
     {"http-max-input-size", FLAG_UINT, OPT(http_max_input_size), "max body bytes (64 MiB)"},
@@ -377,7 +398,81 @@ static bool drain_within(tc__core *core, unsigned long timeout_secs)
     return done;
 }
 
-static int serve(const options *o, tc__control_mode mode)
+static bool trace_level(const char *v, uint32_t *level)
+{
+    if (strcasecmp(v, "OFF") == 0)
+        *level = 0;
+    else if (strcasecmp(v, "TIMESTAMPS") == 0)
+        *level |= TC__TRACE_LEVEL_TIMESTAMPS;
+    else if (strcasecmp(v, "TENSORS") == 0)
+        *level |= TC__TRACE_LEVEL_TENSORS;
+    else
+        return false;
+    return true;
+}
+
+static bool parse_i64(const char *v, int64_t min, int64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (errno != 0 || end == v || *end != '\0' || x < min)
+        return false;
+    *out = (int64_t)x;
+    return true;
+}
+
+/* One --trace-config value: "[triton,]key=value" (upstream's spelling). */
+static bool trace_config(const char *v, tc__trace_settings *t)
+{
+    const char *comma = strchr(v, ',');
+    if (comma != NULL && strchr(v, '=') > comma) {
+        if (strncmp(v, "triton,", 7) != 0)
+            return false; /* only the triton trace mode */
+        v = comma + 1;
+    }
+    const char *eq = strchr(v, '=');
+    if (eq == NULL)
+        return false;
+    size_t klen = (size_t)(eq - v);
+    const char *val = eq + 1;
+    if (klen == 4 && strncmp(v, "file", 4) == 0)
+        return snprintf(t->file, sizeof t->file, "%s", val) < (int)sizeof t->file;
+    if (klen == 5 && strncmp(v, "level", 5) == 0)
+        return trace_level(val, &t->level);
+    if (klen == 4 && strncmp(v, "rate", 4) == 0)
+        return parse_i64(val, 0, &t->rate);
+    if (klen == 5 && strncmp(v, "count", 5) == 0)
+        return parse_i64(val, -1, &t->count);
+    if (klen == 13 && strncmp(v, "log_frequency", 13) == 0)
+        return parse_i64(val, 0, &t->log_frequency);
+    return false;
+}
+
+/* The initial global trace settings from the --trace-* flags. */
+static bool trace_settings(const options *o, tc__trace_settings *t)
+{
+    memset(t, 0, sizeof *t);
+    t->rate = (int64_t)o->trace_rate;
+    t->count = -1;
+    t->log_frequency = (int64_t)o->log_frequency;
+    if (o->trace_count != NULL && !parse_i64(o->trace_count, -1, &t->count))
+        return false;
+    if (o->trace_file != NULL &&
+        snprintf(t->file, sizeof t->file, "%s", o->trace_file) >= (int)sizeof t->file)
+        return false;
+    for (size_t i = 0; i < o->trace_level_count; i++) {
+        if (!trace_level(o->trace_levels[i], &t->level))
+            return false;
+    }
+    for (size_t i = 0; i < o->trace_config_count; i++) {
+        if (!trace_config(o->trace_configs[i], t))
+            return false;
+    }
+    return true;
+}
+
+static int serve(const options *o, tc__control_mode mode, const tc__trace_settings *trace)
 {
     tc__core_options co = {0};
     co.repositories = o->repos;
@@ -389,6 +484,7 @@ static int serve(const options *o, tc__control_mode mode)
     co.strict_readiness = o->strict_readiness;
     co.poll_secs = (uint32_t)o->poll_secs;
     co.server_id = o->server_id;
+    co.trace = trace;
     tc__core *core = NULL;
     frontends f = {NULL, NULL, NULL};
     tc__error err;
@@ -447,6 +543,7 @@ int main(int argc, char **argv)
     o.grpc_max_pings_without_data = 2;
     o.grpc_min_recv_ping_interval = 300000;
     o.grpc_max_ping_strikes = 2;
+    o.trace_rate = 1000;
     int rc = 1;
     tc__control_mode mode = TC__CONTROL_NONE;
     if (!parse_args(argc, argv, &o))
@@ -477,8 +574,28 @@ int main(int argc, char **argv)
                                                 : "tritonc-server: bad --http-port\n");
         goto out;
     }
-    tc__log_settings ls = {"", o.log_info, o.log_warning, o.log_error, (uint32_t)o.verbose, false};
-    tc__server_log_set(&ls);
+    tc__trace_settings trace;
+    if (!trace_settings(&o, &trace) || o.trace_rate > INT64_MAX) {
+        (void)fprintf(stderr, "tritonc-server: bad --trace-level, --trace-count or --trace-config "
+                              "value\n");
+        goto out;
+    }
+    bool iso = o.log_format != NULL && strcmp(o.log_format, "ISO8601") == 0;
+    if (o.log_format != NULL && !iso && strcmp(o.log_format, "default") != 0) {
+        (void)fprintf(stderr, "tritonc-server: invalid argument for --log-format, got: %s\n",
+                      o.log_format);
+        goto out;
+    }
+    tc__log_settings ls = {"", o.log_info, o.log_warning, o.log_error, (uint32_t)o.verbose, iso};
+    if (o.log_file != NULL &&
+        snprintf(ls.file, sizeof ls.file, "%s", o.log_file) >= (int)sizeof ls.file) {
+        (void)fprintf(stderr, "tritonc-server: --log-file path too long\n");
+        goto out;
+    }
+    if (!tc__server_log_set(&ls)) {
+        (void)fprintf(stderr, "tritonc-server: unable to open --log-file '%s'\n", o.log_file);
+        goto out;
+    }
     tc_set_log_callback(tc__server_log_cb, TC_LOG_VERBOSE, NULL);
     /* Every thread inherits the blocked set; main takes them with sigwait. */
     sigset_t set;
@@ -487,9 +604,13 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGPIPE);
     (void)pthread_sigmask(SIG_BLOCK, &set, NULL);
-    rc = serve(&o, mode);
+    rc = serve(&o, mode, &trace);
+    tc_set_log_callback(NULL, TC_LOG_ERROR, NULL);
+    tc__server_log_close();
 out:
     tc__free(o.repos);
     tc__free(o.load_models);
+    tc__free(o.trace_levels);
+    tc__free(o.trace_configs);
     return rc;
 }

@@ -127,6 +127,18 @@ tc_code tc__core_new(const tc__core_options *opts, tc__core **out, tc__error *er
     pthread_cond_init(&core->flight_cond, NULL);
     pthread_mutex_init(&core->trace_lock, NULL);
     trace_defaults(&core->trace_global);
+    if (opts->trace != NULL) {
+        core->trace_global = *opts->trace;
+        (void)snprintf(core->trace_global.mode, sizeof core->trace_global.mode, "triton");
+    }
+    atomic_init(&core->trace_on, false);
+    atomic_init(&core->trace_next_id, 0u);
+    core->trace_log = tc__trace_log_new(core->trace_global.file);
+    if (core->trace_log == NULL) {
+        tc__core_free(core);
+        return tc__error_set(err, TC_E_NOMEM, "out of memory");
+    }
+    tc__trace_refresh(core); /* single-threaded yet: no lock needed */
     core->accepting = true;
     core->mode = opts->control_mode;
     core->strict_readiness = opts->strict_readiness;
@@ -194,7 +206,8 @@ void tc__core_free(tc__core *core)
     for (size_t i = 0; i < core->trace_model_count; i++)
         tc__free(core->trace_models[i].model);
     tc__free(core->trace_models);
-    tc__shm_registry_free(core->shm); /* after drain: no request holds a region */
+    tc__trace_log_free(core->trace_log); /* writes the traces still pending */
+    tc__shm_registry_free(core->shm);    /* after drain: no request holds a region */
     pthread_mutex_destroy(&core->lock);
     pthread_mutex_destroy(&core->load_lock);
     pthread_mutex_destroy(&core->flight_lock);

@@ -34,6 +34,8 @@ typedef struct tc__core_options {
     bool strict_readiness; /* ready only when every model loaded fine */
     uint32_t poll_secs;    /* poll mode interval; 0 = 15 */
     const char *server_id; /* server metadata "name"; NULL = "triton" */
+    /* Initial global trace settings (--trace-*); NULL = tracing off. */
+    const struct tc__trace_settings *trace;
 } tc__core_options;
 
 /* Scan the repositories and load models per the control mode. A model that
@@ -228,7 +230,7 @@ tc_code tc__core_model_load(tc__core *core, const char *name, const char *config
 tc_code tc__core_model_unload(tc__core *core, const char *name, bool unload_dependents,
                               tc__error *err);
 
-/* ---- trace settings (stored; tracing itself comes later) --------------------- */
+/* ---- tracing ------------------------------------------------------------------ */
 
 enum { TC__TRACE_LEVEL_TIMESTAMPS = 1, TC__TRACE_LEVEL_TENSORS = 2 };
 
@@ -257,6 +259,35 @@ tc_code tc__core_trace_get(tc__core *core, const char *model, tc__trace_settings
 tc_code tc__core_trace_update(tc__core *core, const char *model, const tc__trace_update *u,
                               tc__error *err);
 
+/* One sampled request's trace (core/trace.c). The frontend that began it
+ * owns it: it stamps its own points, hands it to a *_traced entry point
+ * (the core stamps REQUEST_START .. REQUEST_END, the last one before the
+ * completion callback runs, and never touches it after that callback) and
+ * ends it. Stamps come from one thread at a time, in time order. */
+typedef struct tc__trace tc__trace;
+
+/* Cheap check (one relaxed atomic load): may any request be sampled now? */
+bool tc__core_trace_enabled(tc__core *core);
+/* Sample a request to `model` under the effective settings (rate, count,
+ * level): NULL when it is not traced (always when tracing is off). */
+tc__trace *tc__core_trace_begin(tc__core *core, const char *model);
+/* Record point `name` (a string literal: HTTP_RECV_START...) now, or at
+ * `ns` (tc__now_ns clock). `t` NULL: nothing. */
+void tc__trace_stamp(tc__trace *t, const char *name);
+void tc__trace_stamp_at(tc__trace *t, const char *name, uint64_t ns);
+/* Hand the trace to the trace file writer (written per log_frequency and
+ * at tc__core_free) and free it. A trace that never reached the core
+ * (no model version) is dropped. `t` NULL: nothing. */
+void tc__trace_end(tc__trace *t);
+
+/* The entry points above with a trace (NULL = untraced). */
+tc_code tc__core_infer_async_traced(tc__core *core, const tc__infer_request *req, tc__trace *trace,
+                                    tc__infer_done_cb cb, void *user_data, tc__error *err);
+tc_code tc__core_infer_stream_traced(tc__core *core, const tc__infer_request *req, tc__trace *trace,
+                                     tc__infer_stream_cb cb, void *user_data, tc__error *err);
+tc_code tc__core_infer_inline_traced(tc__core *core, const tc__infer_request *req, tc__trace *trace,
+                                     tc__infer_response **response, tc__error *err);
+
 /* ---- log settings ------------------------------------------------------------- */
 
 typedef struct tc__log_settings {
@@ -268,8 +299,14 @@ typedef struct tc__log_settings {
 
 /* Process-wide: the server's log hook (tc__server_log_cb) reads them. */
 void tc__server_log_get(tc__log_settings *out);
-void tc__server_log_set(const tc__log_settings *in);
-/* A tc_log_cb writing lines to stderr in the configured format. */
+/* Apply `in`. A `file` different from the current one is opened for
+ * appending (the server flag; the endpoints never change it): false when
+ * it cannot be opened (settings unchanged). */
+bool tc__server_log_set(const tc__log_settings *in);
+/* Close the log file (at exit). */
+void tc__server_log_close(void);
+/* A tc_log_cb writing lines to stderr (or the log file) in the configured
+ * format: level letter, time, thread id, then the message. */
 void tc__server_log_cb(tc_log_level level, const char *message, void *user_data);
 
 #endif /* TC_SRC_SERVER_CORE_CORE_H */

@@ -202,6 +202,8 @@ static void job_complete(tc__job *job, tc__infer_response *resp, const tc__error
     tc__core *core = mv->core;
     if (job->seq != NULL)
         tc__seq_job_done(mv, job);
+    if (job->trace != NULL)
+        tc__trace_stamp(job->trace, "REQUEST_END");
     if (job->cb != NULL) {
         job->cb(resp, err, job->user_data);
     } else if (err != NULL) {
@@ -271,6 +273,14 @@ static void record_stats(tc__model_handle *mv, tc__job **jobs, const tc__backend
     pthread_mutex_unlock(&mv->slock);
 }
 
+static void stamp_compute(tc__trace *trace, const uint64_t t[4])
+{
+    tc__trace_stamp_at(trace, "COMPUTE_START", t[0]);
+    tc__trace_stamp_at(trace, "COMPUTE_INPUT_END", t[1]);
+    tc__trace_stamp_at(trace, "COMPUTE_OUTPUT_START", t[2]);
+    tc__trace_stamp_at(trace, "COMPUTE_END", t[3]);
+}
+
 /* One execution of jobs[0..n) on `instance`: prepared requests go to the
  * backend together (brs[0..k)); those that failed to prepare sit at the
  * end of brs. slot[i] is job i's place in brs. */
@@ -315,6 +325,10 @@ void tc__run_batch(tc__model_handle *mv, uint32_t instance, tc__job **jobs, size
     }
     t[3] = tc__now_ns();
     record_stats(mv, jobs, brs, slot, n, t);
+    for (size_t i = 0; i < n; i++) {
+        if (jobs[i]->trace != NULL)
+            stamp_compute(jobs[i]->trace, t);
+    }
     for (size_t i = 0; i < n; i++) {
         tc__backend_request *br = &brs[slot[i]];
         bool ok = br->error.code == TC_OK;
@@ -425,6 +439,11 @@ static tc_code enqueue(tc__model_handle *mv, tc__job *job, tc__error *err)
     tc_code rc = TC_OK;
     if (!stopping) {
         job->enqueue_ns = tc__now_ns();
+        /* Before the push: once queued, an instance thread may stamp it. */
+        if (job->trace != NULL) {
+            tc__trace_stamp_at(job->trace, "REQUEST_START", job->start_ns);
+            tc__trace_stamp_at(job->trace, "QUEUE_START", job->enqueue_ns);
+        }
         if (mv->sched.sequence) {
             rc = tc__seq_bind(mv, job, err);
             if (rc == TC_OK)
@@ -445,8 +464,9 @@ static tc_code enqueue(tc__model_handle *mv, tc__job *job, tc__error *err)
 }
 
 /* The common submission path of the unary and streaming entry points. */
-static tc_code submit(tc__core *core, const tc__infer_request *req, tc__infer_done_cb cb,
-                      tc__infer_stream_cb stream_cb, void *user_data, tc__error *err)
+static tc_code submit(tc__core *core, const tc__infer_request *req, tc__trace *trace,
+                      tc__infer_done_cb cb, tc__infer_stream_cb stream_cb, void *user_data,
+                      tc__error *err)
 {
     uint64_t start = tc__now_ns();
     pthread_mutex_lock(&core->flight_lock);
@@ -481,6 +501,8 @@ static tc_code submit(tc__core *core, const tc__infer_request *req, tc__infer_do
     job->stream_cb = stream_cb;
     job->user_data = user_data;
     job->start_ns = start;
+    job->trace = trace;
+    tc__trace_set_version(trace, mv->version);
     rc = tc__shm_bind(core, req, &job->shm, err);
     if (job->shm != NULL)
         job->req = tc__shm_binding_request(job->shm);
@@ -502,20 +524,32 @@ out:
     return rc;
 }
 
-tc_code tc__core_infer_async(tc__core *core, const tc__infer_request *req, tc__infer_done_cb cb,
-                             void *user_data, tc__error *err)
+tc_code tc__core_infer_async_traced(tc__core *core, const tc__infer_request *req, tc__trace *trace,
+                                    tc__infer_done_cb cb, void *user_data, tc__error *err)
 {
     if (cb == NULL)
         return tc__error_set(err, TC_E_INVALID_ARG, "a completion callback is required");
-    return submit(core, req, cb, NULL, user_data, err);
+    return submit(core, req, trace, cb, NULL, user_data, err);
+}
+
+tc_code tc__core_infer_async(tc__core *core, const tc__infer_request *req, tc__infer_done_cb cb,
+                             void *user_data, tc__error *err)
+{
+    return tc__core_infer_async_traced(core, req, NULL, cb, user_data, err);
+}
+
+tc_code tc__core_infer_stream_traced(tc__core *core, const tc__infer_request *req, tc__trace *trace,
+                                     tc__infer_stream_cb cb, void *user_data, tc__error *err)
+{
+    if (cb == NULL)
+        return tc__error_set(err, TC_E_INVALID_ARG, "a response callback is required");
+    return submit(core, req, trace, NULL, cb, user_data, err);
 }
 
 tc_code tc__core_infer_stream(tc__core *core, const tc__infer_request *req, tc__infer_stream_cb cb,
                               void *user_data, tc__error *err)
 {
-    if (cb == NULL)
-        return tc__error_set(err, TC_E_INVALID_ARG, "a response callback is required");
-    return submit(core, req, NULL, cb, user_data, err);
+    return tc__core_infer_stream_traced(core, req, NULL, cb, user_data, err);
 }
 
 /* ---- inline execution ----------------------------------------------------------- */
@@ -572,6 +606,12 @@ static void release_instance(tc__model_handle *mv, size_t instance)
 
 tc_code tc__core_infer_inline(tc__core *core, const tc__infer_request *req,
                               tc__infer_response **response, tc__error *err)
+{
+    return tc__core_infer_inline_traced(core, req, NULL, response, err);
+}
+
+tc_code tc__core_infer_inline_traced(tc__core *core, const tc__infer_request *req, tc__trace *trace,
+                                     tc__infer_response **response, tc__error *err)
 {
     *response = NULL;
     if (input_bytes(req) > TC__CORE_INLINE_MAX_BYTES)
@@ -634,6 +674,12 @@ tc_code tc__core_infer_inline(tc__core *core, const tc__infer_request *req,
     heap->user_data = &res;
     heap->start_ns = start;
     heap->enqueue_ns = start;
+    heap->trace = trace;
+    if (trace != NULL) {
+        tc__trace_set_version(trace, mv->version);
+        tc__trace_stamp_at(trace, "REQUEST_START", start);
+        tc__trace_stamp_at(trace, "QUEUE_START", start);
+    }
     tc__mv_ref(mv); /* consumed by the job; ours keeps `mv` alive until released */
     tc__run_batch(mv, (uint32_t)instance, &heap, 1);
     release_instance(mv, instance);

@@ -38,6 +38,7 @@ typedef struct tc__job {
     bool seq_start;       /* the request starts its sequence */
     bool seq_end;         /* the request ends its sequence */
     tc__shm_binding *shm; /* its shm regions (held until completion), or NULL */
+    tc__trace *trace;     /* sampled: the frontend's trace (stamped until the callback) */
 } tc__job;
 
 /* A FIFO of jobs. */
@@ -151,7 +152,11 @@ typedef struct tc__trace_override {
     char *model;
     tc__trace_settings s;
     bool has_level, has_rate, has_count, has_log_frequency;
+    uint64_t seen; /* requests counted for the rate while the rate is the model's own */
 } tc__trace_override;
+
+/* The trace file writer (trace.c). */
+typedef struct tc__trace_log tc__trace_log;
 
 struct tc__core {
     char **repos;
@@ -178,10 +183,14 @@ struct tc__core {
 
     tc__shm_registry *shm; /* shared-memory regions; has its own lock */
 
-    pthread_mutex_t trace_lock; /* guards trace_global, trace_models */
+    pthread_mutex_t trace_lock; /* guards trace_global, trace_models, trace_seen */
     tc__trace_settings trace_global;
     tc__trace_override *trace_models;
     size_t trace_model_count;
+    uint64_t trace_seen;  /* requests counted for the global rate */
+    atomic_bool trace_on; /* some setting may sample: the hot path's one check */
+    atomic_uint_fast64_t trace_next_id;
+    tc__trace_log *trace_log; /* has its own lock */
 };
 
 /* repo.c */
@@ -225,6 +234,18 @@ tc_code tc__seq_request(const tc__model_handle *mv, const tc__job *job, tc__infe
 void tc__seq_request_free(const tc__job *job, tc__infer_request *r);
 /* Store the state output of `resp` and drop it from the response. */
 void tc__seq_capture_state(const tc__model_handle *mv, tc__job *job, tc__infer_response *resp);
+
+/* tracing (trace.c) */
+tc__trace_log *tc__trace_log_new(const char *file);
+/* Write what is still pending to the trace file and free. */
+void tc__trace_log_free(tc__trace_log *log);
+/* Recompute core->trace_on from the settings (trace_lock held). */
+void tc__trace_refresh(tc__core *core);
+/* Count a request to `model` against the effective settings (*eff); true
+ * when it is sampled (its count is then taken from the remaining count). */
+bool tc__trace_sample(tc__core *core, const char *model, tc__trace_settings *eff);
+/* The version the request runs on (set by the core at submission). */
+void tc__trace_set_version(tc__trace *t, int64_t version);
 
 /* validation (validate.c) */
 tc_code tc__validate_request(const Inference__ModelConfig *cfg, const char *model,

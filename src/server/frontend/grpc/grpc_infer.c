@@ -39,6 +39,11 @@ void tc__grpc_job_free(tc__grpc_job *job)
 {
     if (job == NULL)
         return;
+    if (job->trace != NULL) {
+        /* The answer has been handed to the session (or the call is gone). */
+        tc__trace_stamp(job->trace, "GRPC_SEND_END");
+        tc__trace_end(job->trace);
+    }
     if (job->req_live)
         tc__infer_request_cleanup(&job->req);
     tc__pb_backing_free(job->backing);
@@ -170,10 +175,24 @@ static tc_code model_policy(tc__core *core, const tc__infer_request *req, bool *
 
 /* ---- ModelInfer ------------------------------------------------------------------------- */
 
+/* Sample the decoded request; `read_start_ns` 0: the message just arrived. */
+static void trace_start(tc__core *core, tc__grpc_job *job, uint64_t read_start_ns)
+{
+    if (!tc__core_trace_enabled(core))
+        return;
+    job->trace = tc__core_trace_begin(core, job->req.model_name);
+    if (job->trace == NULL)
+        return;
+    uint64_t now = tc__now_ns();
+    tc__trace_stamp_at(job->trace, "GRPC_WAITREAD_START", read_start_ns != 0 ? read_start_ns : now);
+    tc__trace_stamp_at(job->trace, "GRPC_WAITREAD_END", now);
+}
+
 /* Runs on a model instance thread. */
 static void unary_done(tc__infer_response *resp, const tc__error *err, void *user_data)
 {
     tc__grpc_job *job = user_data;
+    tc__trace_stamp(job->trace, "GRPC_SEND_START");
     tc__grpc_item *item = final_item(job);
     tc__error e;
     tc__error_clear(&e);
@@ -208,10 +227,12 @@ static void infer_unary(tc__grpc_call *c, const uint8_t *msg, size_t len)
         rc = tc__error_set(&err, TC_E_NOT_SUPPORTED, DECOUPLED_UNARY);
     if (rc != TC_OK)
         goto fail;
+    trace_start(c->srv->core, job, c->start_ns);
     /* Small requests to cheap models run right here (as over HTTP). */
     tc__infer_response *resp = NULL;
-    rc = tc__core_infer_inline(c->srv->core, &job->req, &resp, &err);
+    rc = tc__core_infer_inline_traced(c->srv->core, &job->req, job->trace, &resp, &err);
     if (rc != TC_E_BUSY) {
+        tc__trace_stamp(job->trace, "GRPC_SEND_START");
         tc__buf out = TC__BUF_INIT;
         if (resp != NULL)
             rc =
@@ -229,7 +250,7 @@ static void infer_unary(tc__grpc_call *c, const uint8_t *msg, size_t len)
     }
     c->pending++;
     tc__error_clear(&err);
-    rc = tc__core_infer_async(c->srv->core, &job->req, unary_done, job, &err);
+    rc = tc__core_infer_async_traced(c->srv->core, &job->req, job->trace, unary_done, job, &err);
     if (rc == TC_OK)
         return;
     c->pending--;
@@ -265,6 +286,8 @@ static void small_response(const tc__grpc_job *job, const char *id, bool with_mo
 static void stream_done(tc__infer_response *resp, const tc__error *err, bool final, void *user_data)
 {
     tc__grpc_job *job = user_data;
+    if (final)
+        tc__trace_stamp(job->trace, "GRPC_SEND_START");
     tc__grpc_item *item = final ? final_item(job) : tc__calloc(1, sizeof *item);
     if (item == NULL) {
         tc__log(TC_LOG_ERROR, "gRPC stream: out of memory, dropping a response");
@@ -309,8 +332,8 @@ static tc_code stream_submit(tc__core *core, tc__grpc_job *job, tc__error *err)
     tc_code (*fn)(tc__core *, const tc__infer_request *, tc__infer_stream_cb, void *, tc__error *) =
         tc__core_infer_stream;
     if (fn != NULL)
-        return fn(core, &job->req, stream_done, job, err);
-    return tc__core_infer_async(core, &job->req, stream_done_unary, job, err);
+        return tc__core_infer_stream_traced(core, &job->req, job->trace, stream_done, job, err);
+    return tc__core_infer_async_traced(core, &job->req, job->trace, stream_done_unary, job, err);
 }
 
 static void stream_write(tc__grpc_call *c, tc__grpc_item *item)
@@ -400,6 +423,7 @@ void tc__grpc_stream_message(tc__grpc_call *c, const uint8_t *msg, size_t len)
         stream_reject(c, job, m->id, &err);
         return;
     }
+    trace_start(c->srv->core, job, 0);
     c->pending++;
     rc = stream_submit(c->srv->core, job, &err);
     if (rc != TC_OK) {

@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 
 #include "common/buf.h"
+#include "common/timeutil.h"
 #include "frontend/grpc/grpc_server.h"
 #include "proto/grpc_frame.h"
 
@@ -85,6 +86,7 @@ struct tc__grpc_call {
     tc__grpc_encoding req_enc;
     unsigned accept_mask;
     uint64_t deadline_ms; /* monotonic; 0 = none */
+    uint64_t start_ns;    /* headers received (taken only while tracing is on) */
     tc__grpc_reader *reader;
     tc__buf unary_msg;
     unsigned msg_count;
@@ -123,6 +125,7 @@ struct tc__grpc_job {
     uint8_t *msg;  /* worker RPCs: the request message */
     size_t len;
     tc__grpc_item *final_item; /* allocated up front: the last result always has a carrier */
+    tc__trace *trace;          /* sampled inference: ended with the job */
 };
 
 /* A result travelling to the I/O thread. */

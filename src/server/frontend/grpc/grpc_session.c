@@ -71,6 +71,8 @@ static tc__grpc_call *call_new(tc__grpc_conn *conn, int32_t stream_id)
     c->conn = conn;
     c->stream_id = stream_id;
     c->accept_mask = TC__GRPC_ENC_BIT(TC__GRPC_ENC_IDENTITY);
+    if (tc__core_trace_enabled(conn->srv->core))
+        c->start_ns = tc__now_ns(); /* GRPC_WAITREAD_START of a traced ModelInfer */
     c->next = conn->calls;
     if (conn->calls != NULL)
         conn->calls->prev = c;

@@ -307,7 +307,7 @@ void tc__grpc_log_settings(tc__grpc_server *srv, const uint8_t *msg, size_t len,
     tc__server_log_get(&s);
     if (log_update(req, &s, st)) {
         if (req->n_settings > 0)
-            tc__server_log_set(&s);
+            (void)tc__server_log_set(&s); /* same file: cannot fail */
         log_pack(&s, out, st);
     }
     tc__pb_backing_free(pm);

@@ -147,6 +147,7 @@ out:
 static void infer_done(tc__infer_response *resp, const tc__error *err, void *user_data)
 {
     tc__http_req *r = user_data;
+    tc__trace_stamp(r->trace, "HTTP_SEND_START");
     tc__http_reply reply = resp != NULL ? encode_response(resp, r->accept_encoding)
                                         : tc__http_reply_error(err->code, err->msg);
     pthread_mutex_lock(&r->lock);
@@ -311,8 +312,10 @@ bool tc__http_infer_start(tc__http_req *r, tc__http_reply *reply)
     /* Small requests to cheap models run right here: a hand-off to an
      * instance thread and back would cost more than the execution. */
     tc__infer_response *resp = NULL;
-    tc_code inline_rc = tc__core_infer_inline(r->srv->core, &r->infer, &resp, &err);
+    tc_code inline_rc =
+        tc__core_infer_inline_traced(r->srv->core, &r->infer, r->trace, &resp, &err);
     if (inline_rc != TC_E_BUSY) {
+        tc__trace_stamp(r->trace, "HTTP_SEND_START");
         *reply = resp != NULL ? encode_response(resp, r->accept_encoding)
                               : tc__http_reply_error(err.code, err.msg);
         return false;
@@ -320,7 +323,8 @@ bool tc__http_infer_start(tc__http_req *r, tc__http_reply *reply)
     pthread_mutex_lock(&r->lock);
     MHD_suspend_connection(r->conn);
     atomic_fetch_add(&r->srv->suspended, 1u);
-    tc_code rc = tc__core_infer_async(r->srv->core, &r->infer, infer_done, r, &err);
+    tc_code rc =
+        tc__core_infer_async_traced(r->srv->core, &r->infer, r->trace, infer_done, r, &err);
     if (rc != TC_OK) {
         r->reply = tc__http_reply_error(err.code, err.msg);
         MHD_resume_connection(r->conn);

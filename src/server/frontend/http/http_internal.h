@@ -79,6 +79,7 @@ typedef struct tc__http_req {
     tc__infer_request infer;
     bool infer_live;     /* `infer` needs cleanup */
     int accept_encoding; /* 0 identity, 1 deflate, 2 gzip */
+    tc__trace *trace;    /* sampled inference: ended when the request completes */
 } tc__http_req;
 
 /* http_util.c */

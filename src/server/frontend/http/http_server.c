@@ -177,6 +177,10 @@ static tc__http_req *req_new(tc__http_server *srv, struct MHD_Connection *conn, 
                                                         : 0;
     pthread_mutex_init(&r->lock, NULL);
     route(url, &r->route);
+    if (r->route.kind == ROUTE_MODEL_INFER && tc__core_trace_enabled(srv->core)) {
+        r->trace = tc__core_trace_begin(srv->core, r->route.model);
+        tc__trace_stamp(r->trace, "HTTP_RECV_START");
+    }
     return r;
 }
 
@@ -184,6 +188,11 @@ static void req_free(tc__http_req *r)
 {
     if (r == NULL)
         return;
+    if (r->trace != NULL) {
+        /* The response has been sent (or the connection is gone). */
+        tc__trace_stamp(r->trace, "HTTP_SEND_END");
+        tc__trace_end(r->trace);
+    }
     if (r->reply.response != NULL)
         MHD_destroy_response(r->reply.response);
     if (r->infer_live)
@@ -258,6 +267,7 @@ static enum MHD_Result finish(tc__http_req *r)
     } else if ((r->route.methods & r->method) == 0) {
         reply = tc__http_reply_status(405, "Method Not Allowed");
     } else if (r->route.kind == ROUTE_MODEL_INFER) {
+        tc__trace_stamp(r->trace, "HTTP_RECV_END");
         if (tc__http_infer_start(r, &reply))
             return MHD_YES; /* suspended */
     } else {
