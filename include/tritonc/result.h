@@ -134,6 +134,40 @@ TC_API tc_code tc_result_output_is_shm(const tc_result *result, const char *name
 TC_API tc_code tc_result_output_shm(const tc_result *result, const char *name,
                                     const char **region_name, size_t *byte_size, size_t *offset);
 
+
+/**
+ * The moments of one inference call, as upstream's RequestTimers: when the
+ * call started, when sending began and ended, when receiving began and
+ * ended, and when the call ended (its result was complete, just before it
+ * was returned or handed to the callback). Constants may be added later;
+ * their values never change.
+ */
+typedef enum tc_timer_kind {
+    TC_TIMER_REQUEST_START = 0, /**< the infer call (or stream send) was entered */
+    TC_TIMER_SEND_START = 1,    /**< the first request byte was handed to the transport */
+    TC_TIMER_SEND_END = 2,      /**< the last request byte was handed to the transport */
+    TC_TIMER_RECV_START = 3,    /**< the first response byte arrived */
+    TC_TIMER_RECV_END = 4,      /**< the response was complete and decoded */
+    TC_TIMER_REQUEST_END = 5    /**< the result was ready for the caller */
+} tc_timer_kind;
+
+/**
+ * One timestamp of the call that produced `result`, in nanoseconds of the
+ * monotonic clock (CLOCK_MONOTONIC; only differences are meaningful).
+ * Recorded stamps are ordered: REQUEST_START <= SEND_START <= SEND_END <=
+ * RECV_START <= RECV_END <= REQUEST_END. Every path fills them: HTTP sync
+ * and async, gRPC sync and async. For a gRPC stream response the send
+ * stamps are those of the oldest request not yet fully answered when the
+ * response arrived (the request that produced it for non-decoupled models),
+ * and the receive stamps are the response's own.
+ * A call that failed before or while sending may lack the later stamps.
+ * @return TC_OK; TC_E_INVALID_ARG (NULL argument or unknown `kind`);
+ *         TC_E_NOT_FOUND (that moment was not recorded; `*ns` is set to 0).
+ * @note   Read-only; safe from any thread that may use the result.
+ * @since  0.1.0
+ */
+TC_API tc_code tc_result_timer_ns(const tc_result *result, tc_timer_kind kind, uint64_t *ns);
+
 #ifdef __cplusplus
 }
 #endif

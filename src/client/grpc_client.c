@@ -10,6 +10,7 @@
 #include "client/request_internal.h"
 #include "client/result_internal.h"
 #include "common/alloc.h"
+#include "common/timeutil.h"
 #include "proto/v2_pb.h"
 
 #define INFER_PATH "/inference.GRPCInferenceService/ModelInfer"
@@ -80,12 +81,14 @@ static tc_code infer_on_msg(tc__gcall *call, const uint8_t *msg, size_t len)
     tc_code rc = tc__pb_infer_response_decode(msg, len, &r->resp, &r->pb_backing, &e);
     if (rc != TC_OK)
         tc__result_set_error(r, rc == TC_E_NOMEM ? TC_E_NOMEM : TC_E_PROTOCOL, 0, e.msg);
+    tc__timers_set(&call->timers, TC_TIMER_RECV_END);
     return TC_OK; /* a decoding failure is the result's status, not the stream's */
 }
 
 /* Fix the result's status from the finished call. */
 static void infer_settle(tc__gcall *call, tc_result *r)
 {
+    tc__result_finish_timers(r, &call->timers);
     if (call->err.code != TC_OK) {
         tc__infer_response_cleanup(&r->resp);
         tc__pb_backing_free(r->pb_backing);
@@ -112,9 +115,11 @@ static void infer_async_done(tc__gcall *call)
 static tc_code infer_prepare(tc__grpc_client *gc, const tc_request *req, infer_ctx *ctx,
                              tc__gcall **out, tc__error *err)
 {
+    uint64_t start_ns = tc__now_ns();
     tc__gcall *call = tc__gcall_new(gc->conn, INFER_PATH);
     if (call == NULL)
         return tc__error_set(err, TC_E_NOMEM, "out of memory");
+    call->timers.ns[TC_TIMER_REQUEST_START] = start_ns;
     int comp = tc__grpc_request_compression(req);
     call->enc = tc__grpc_encoding_of(comp >= 0 ? (tc_compression)comp : gc->opts.compression);
     call->timeout_us = call_timeout(gc, req->client_timeout_us);

@@ -298,6 +298,8 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *frame, const uint8
     tc__gcall *c = stream_call(s, frame->hd.stream_id);
     if (c == NULL)
         return 0;
+    if (!c->streaming)
+        tc__timers_mark(&c->timers, TC_TIMER_RECV_START);
     if (name_is(name, namelen, ":status")) {
         int st = 0;
         for (size_t i = 0; i < valuelen && value[i] >= '0' && value[i] <= '9'; i++)
@@ -330,6 +332,8 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t stream_id, c
     (void)flags;
     tc__gconn *conn = user_data;
     tc__gcall *c = stream_call(s, stream_id);
+    if (c != NULL && len > 0)
+        tc__timers_mark(&c->timers, TC_TIMER_RECV_START);
     while (c != NULL && len > 0) {
         tc__error e;
         tc__error_clear(&e);
@@ -446,8 +450,11 @@ static ssize_t data_read(nghttp2_session *s, int32_t stream_id, uint8_t *buf, si
     size_t n = c->out.len - c->out_off;
     if (n > length)
         n = length;
+    tc__timers_mark(&c->timers, TC_TIMER_SEND_START);
     memcpy(buf, c->out.data + c->out_off, n);
     c->out_off += n;
+    if (c->out_off == c->out.len)
+        tc__timers_set(&c->timers, TC_TIMER_SEND_END);
     if (c->out_off == c->out.len && !c->streaming)
         *data_flags |= NGHTTP2_DATA_FLAG_EOF;
     return (ssize_t)n;

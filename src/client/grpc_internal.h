@@ -16,6 +16,7 @@
 
 #include "client/client_internal.h"
 #include "client/retry.h"
+#include "client/result_internal.h"
 #include "common/buf.h"
 #include "proto/grpc_frame.h"
 
@@ -89,6 +90,12 @@ struct tc__gcall {
     bool got_message; /* at least one message arrived (unary: exactly one expected) */
     tc__buf resp;     /* unary: copy of the one response message */
     tc__error err;    /* outcome */
+    /* timers (driving thread, except REQUEST_START set before submission):
+     * SEND_START at the first request byte given to HTTP/2, SEND_END each
+     * time the queued bytes are all given, RECV_START at the first response
+     * byte (streams: the first after the previous message, cleared by the
+     * message handler), RECV_END by the message handler */
+    tc__timers timers;
     /* completion */
     tc__gcall_msg_fn on_msg;
     tc__gcall_done_fn on_done;

@@ -13,6 +13,7 @@
 #include "client/request_internal.h"
 #include "client/result_internal.h"
 #include "common/alloc.h"
+#include "common/timeutil.h"
 #include "proto/v2_pb.h"
 
 #define STREAM_PATH "/inference.GRPCInferenceService/ModelStreamInfer"
@@ -28,7 +29,64 @@ struct tc_stream {
     int refs;        /* lock: mu */
     tc_code status;  /* lock: mu (written before the end callback) */
     char msg[TC__ERROR_MSG_MAX];
+    /* Stamps of requests sent and not yet finally answered, oldest first
+     * (lock: mu): [i][0] REQUEST_START, [i][1] SEND_START. */
+    uint64_t (*sent)[2];
+    size_t sent_head;
+    size_t sent_len;
+    size_t sent_cap;
 };
+
+/* Queue the stamps of one sent request (lock: mu). Dropped on allocation
+ * failure: the responses then lack their send stamps. */
+static void sent_push(tc_stream *s, uint64_t request_ns, uint64_t send_ns)
+{
+    if (s->sent_head > 0 && s->sent_head == s->sent_len) {
+        s->sent_head = 0;
+        s->sent_len = 0;
+    }
+    if (s->sent_len == s->sent_cap) {
+        if (s->sent_head > 0) {
+            memmove(s->sent, s->sent + s->sent_head, (s->sent_len - s->sent_head) * sizeof *s->sent);
+            s->sent_len -= s->sent_head;
+            s->sent_head = 0;
+        } else {
+            size_t cap = s->sent_cap == 0 ? 16 : s->sent_cap * 2;
+            void *p = tc__realloc(s->sent, cap * sizeof *s->sent);
+            if (p == NULL)
+                return;
+            s->sent = p;
+            s->sent_cap = cap;
+        }
+    }
+    s->sent[s->sent_len][0] = request_ns;
+    s->sent[s->sent_len][1] = send_ns;
+    s->sent_len++;
+}
+
+/* Give `r` the stamps of the oldest unanswered request and of the
+ * response just decoded; a final response retires that request. */
+static void stream_stamp(tc_stream *s, tc__gcall *call, tc_result *r, bool final)
+{
+    tc__timers *t = &r->timers;
+    (void)pthread_mutex_lock(&s->mu);
+    if (s->sent_head < s->sent_len) {
+        t->ns[TC_TIMER_REQUEST_START] = s->sent[s->sent_head][0];
+        t->ns[TC_TIMER_SEND_START] = s->sent[s->sent_head][1];
+        if (final)
+            s->sent_head++;
+    }
+    (void)pthread_mutex_unlock(&s->mu);
+    uint64_t now = tc__now_ns();
+    uint64_t send_end = call->timers.ns[TC_TIMER_SEND_END];
+    if (t->ns[TC_TIMER_SEND_START] != 0)
+        t->ns[TC_TIMER_SEND_END] =
+            send_end >= t->ns[TC_TIMER_SEND_START] ? send_end : t->ns[TC_TIMER_SEND_START];
+    uint64_t recv = call->timers.ns[TC_TIMER_RECV_START];
+    t->ns[TC_TIMER_RECV_START] = recv != 0 ? recv : now;
+    call->timers.ns[TC_TIMER_RECV_START] = 0; /* the next message marks it again */
+    t->ns[TC_TIMER_RECV_END] = now;
+}
 
 static void stream_unref(tc_stream *s)
 {
@@ -39,12 +97,14 @@ static void stream_unref(tc_stream *s)
         return;
     (void)pthread_cond_destroy(&s->cv);
     (void)pthread_mutex_destroy(&s->mu);
+    tc__free(s->sent);
     tc__free(s);
 }
 
 static void deliver_response(void *a, void *b, bool final)
 {
     tc_stream *s = a;
+    tc__result_finish_timers(b, NULL);
     s->cb(s, b, final, s->ud);
 }
 
@@ -71,6 +131,7 @@ static tc_code stream_on_msg(tc__gcall *call, const uint8_t *msg, size_t len)
     if (rc == TC_OK && has)
         final = tc__pb_response_is_final(&r->resp);
     tc__free(errmsg);
+    stream_stamp(s, call, r, final);
     if (tc__gconn_deliver(call->conn, deliver_response, s, r, final) != TC_OK) {
         tc_result_free(r);
         return TC_E_NOMEM;
@@ -153,6 +214,7 @@ tc_code tc_stream_send(tc_stream *stream, const tc_request *req)
 {
     if (stream == NULL || req == NULL)
         return TC_E_INVALID_ARG;
+    uint64_t start_ns = tc__now_ns();
     tc__buf framed = TC__BUF_INIT;
     tc__error err;
     tc__error_clear(&err);
@@ -177,6 +239,8 @@ tc_code tc_stream_send(tc_stream *stream, const tc_request *req)
         }
         (void)pthread_mutex_unlock(cmu);
     }
+    if (rc == TC_OK)
+        sent_push(stream, start_ns, tc__now_ns());
     (void)pthread_mutex_unlock(&stream->mu);
     if (rc == TC_OK)
         tc__gconn_wake(stream->conn);

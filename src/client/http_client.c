@@ -16,6 +16,7 @@
 #include "client/result_internal.h"
 #include "common/alloc.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "proto/v2_json.h"
 
 static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
@@ -32,6 +33,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     tc__xfer *x = userdata;
     size_t n = size * nmemb;
+    tc__timers_mark(&x->timers, TC_TIMER_RECV_START);
     if (tc__buf_append(&x->resp, ptr, n) != TC_OK)
         return 0; /* makes curl fail the transfer with CURLE_WRITE_ERROR */
     return n;
@@ -42,6 +44,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
     static const char k_name[] = "inference-header-content-length:";
     tc__xfer *x = userdata;
     size_t n = size * nitems;
+    tc__timers_mark(&x->timers, TC_TIMER_RECV_START);
     if (n >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
         x->header_len = TC__NO_HEADER_LENGTH; /* a new response (after 1xx) starts */
     } else if (n > sizeof k_name - 1 && strncasecmp(buf, k_name, sizeof k_name - 1) == 0) {
@@ -78,6 +81,8 @@ static size_t on_read(char *buffer, size_t size, size_t nitems, void *userdata)
             x->iov_off = 0;
         }
     }
+    if (x->iov_pos == x->iov_count)
+        tc__timers_set(&x->timers, TC_TIMER_SEND_END); /* the last byte went to curl */
     return done;
 }
 
@@ -270,8 +275,22 @@ tc_code tc__http_perform(tc__http_client *hc, tc__xfer *x, long *status, tc__err
     return TC_OK;
 }
 
+/* Send stamps curl's callbacks cannot give (a body from CURLOPT_POSTFIELDS):
+ * SEND_START (set when the transfer was handed to curl) plus the time curl
+ * took before sending began. */
+static void curl_send_stamps(tc__xfer *x)
+{
+    tc__timers *t = &x->timers;
+    if (t->ns[TC_TIMER_SEND_START] == 0 || t->ns[TC_TIMER_SEND_END] != 0)
+        return;
+    curl_off_t pre_us = 0;
+    if (curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &pre_us) == CURLE_OK && pre_us > 0)
+        t->ns[TC_TIMER_SEND_END] = t->ns[TC_TIMER_SEND_START] + (uint64_t)pre_us * 1000u;
+}
+
 void tc__http_infer_finish(tc__xfer *x, CURLcode cc, tc_result *r)
 {
+    curl_send_stamps(x);
     if (cc != CURLE_OK) {
         tc__error err;
         curl_failure(x, cc, &err);
@@ -283,6 +302,7 @@ void tc__http_infer_finish(tc__xfer *x, CURLcode cc, tc_result *r)
     size_t len = 0;
     uint8_t *body = tc__buf_steal(&x->resp, &len);
     tc__result_from_http(r, status, body, len, x->header_len);
+    tc__timers_set(&x->timers, TC_TIMER_RECV_END);
 }
 
 /* ---- inference ------------------------------------------------------------------ */
@@ -305,6 +325,7 @@ static tc_code infer_exchange(tc__http_client *hc, tc__xfer *x, tc_result *r, tc
 {
     if (hc->sync == NULL) {
         tc_code rc = tc__http_xfer_apply(hc, x, err);
+        tc__timers_set(&x->timers, TC_TIMER_SEND_START);
         if (rc == TC_OK)
             tc__http_infer_finish(x, curl_easy_perform(x->easy), r);
         return rc;
@@ -317,6 +338,7 @@ static tc_code infer_exchange(tc__http_client *hc, tc__xfer *x, tc_result *r, tc
     size_t len = 0;
     uint8_t *body = tc__buf_steal(&x->resp, &len);
     tc__result_from_http(r, status, body, len, x->header_len);
+    tc__timers_set(&x->timers, TC_TIMER_RECV_END);
     return TC_OK;
 }
 
@@ -327,9 +349,11 @@ static tc_code http_infer(tc_client *c, const tc_request *req, tc_result **out)
     tc__error_clear(&err);
     tc__xfer *x = NULL;
     tc_result *r = NULL;
+    uint64_t start_ns = tc__now_ns();
     tc_code rc = tc__http_infer_prepare(hc, req, false, &x, &err);
     if (rc != TC_OK)
         goto out;
+    x->timers.ns[TC_TIMER_REQUEST_START] = start_ns;
     x->post = true;
     x->accept_encoding = accept_encoding(hc);
     x->easy = hc->easy;
@@ -341,6 +365,7 @@ static tc_code http_infer(tc_client *c, const tc_request *req, tc_result **out)
     rc = infer_exchange(hc, x, r, &err);
     if (rc != TC_OK)
         goto out;
+    tc__result_finish_timers(r, &x->timers);
     rc = r->status;
     if (rc != TC_OK)
         tc__error_set(&err, rc, "%s", tc_result_error_message(r));
@@ -360,9 +385,11 @@ static tc_code http_infer_async(tc_client *c, const tc_request *req, tc_infer_cb
     tc__error err;
     tc__error_clear(&err);
     tc__xfer *x = NULL;
+    uint64_t start_ns = tc__now_ns();
     tc_code rc = tc__http_infer_prepare(hc, req, true, &x, &err);
     if (rc != TC_OK)
         goto out;
+    x->timers.ns[TC_TIMER_REQUEST_START] = start_ns;
     x->post = true;
     x->accept_encoding = accept_encoding(hc);
     x->cb = cb;

@@ -9,6 +9,7 @@
 
 #include "client/client_internal.h"
 #include "client/retry.h"
+#include "client/result_internal.h"
 #include "common/buf.h"
 
 struct tc_http_options {
@@ -63,6 +64,7 @@ typedef struct tc__xfer {
     tc__buf resp;
     size_t header_len; /* Inference-Header-Content-Length of the response */
     char errbuf[CURL_ERROR_SIZE];
+    tc__timers timers; /* inference: stamps so far (REQUEST_START .. RECV_END) */
     /* async only */
     tc_infer_cb cb;
     void *user_data;

@@ -40,6 +40,7 @@ struct tc__hsync {
     int fd;            /* -1 when not connected */
     bool stale;        /* the last failure says the kept connection had died */
     bool got_bytes;    /* a byte of the current response arrived: never resend */
+    uint64_t first_byte_ns; /* when that first byte arrived (monotonic) */
     char *host;        /* for getaddrinfo: IPv6 brackets stripped */
     char port[8];      /* decimal */
     char *authority;   /* the Host header: as written in the URL */
@@ -218,6 +219,8 @@ static tc_code recv_some(tc__hsync *s, tc__buf *b, size_t want, uint64_t deadlin
             b->len += (size_t)n;
             b->data[b->len] = '\0';
             *got = (size_t)n;
+            if (!s->got_bytes && n > 0)
+                s->first_byte_ns = tc__now_ns();
             s->got_bytes = s->got_bytes || n > 0;
             return TC_OK;
         }
@@ -930,7 +933,10 @@ static tc_code exchange(tc__hsync *s, tc__xfer *x, uint64_t deadline_ns, long *s
     resp r;
     memset(&r, 0, sizeof r);
     r.b = &x->resp;
+    tc__timers_set(&x->timers, TC_TIMER_SEND_START);
     tc_code rc = send_request(s, x, deadline_ns, err);
+    if (rc == TC_OK)
+        tc__timers_set(&x->timers, TC_TIMER_SEND_END);
     for (int i = 0; rc == TC_OK; i++) { /* skip 1xx answers */
         rc = read_head(s, &r, deadline_ns, err);
         if (rc != TC_OK || r.status >= 200)
@@ -938,12 +944,15 @@ static tc_code exchange(tc__hsync *s, tc__xfer *x, uint64_t deadline_ns, long *s
         if (i == MAX_INTERIM)
             rc = protocol_error(err, "too many interim responses");
     }
+    if (s->got_bytes)
+        x->timers.ns[TC_TIMER_RECV_START] = s->first_byte_ns;
     if (rc == TC_OK)
         rc = read_body(s, &r, deadline_ns, err);
     if (rc == TC_OK)
         rc = decode_body(&r, err);
     if (rc != TC_OK)
         return rc;
+    tc__timers_set(&x->timers, TC_TIMER_RECV_END);
     *status = r.status;
     x->header_len = r.header_len;
     if (r.close)

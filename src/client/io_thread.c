@@ -44,6 +44,7 @@ static void complete(tc__io *io, tc__xfer *x)
     void *ud = x->user_data;
     tc_result *r = x->result;
     x->result = NULL;
+    tc__result_finish_timers(r, &x->timers);
     tc__xfer_free(io->hc, x);
     cb(r, ud);
 }
@@ -82,6 +83,7 @@ static bool take_queue(tc__io *io)
             fail(io, x, TC_E_CANCELLED, "the client was freed with the request in flight");
             continue;
         }
+        tc__timers_set(&x->timers, TC_TIMER_SEND_START);
         CURLMcode mc = curl_multi_add_handle(io->multi, x->easy);
         if (mc != CURLM_OK) {
             fail(io, x, TC_E_TRANSPORT, curl_multi_strerror(mc));

@@ -8,6 +8,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/timeutil.h"
 #include "proto/bytes.h"
 #include "proto/v2_json.h"
 #include "proto/v2_pb.h"
@@ -18,6 +19,48 @@ tc_result *tc__result_new(void)
     if (r != NULL)
         r->status = TC_E_UNKNOWN;
     return r;
+}
+
+void tc__timers_mark(tc__timers *t, tc_timer_kind kind)
+{
+    if (t != NULL && (unsigned)kind < TC__TIMER_COUNT && t->ns[kind] == 0)
+        t->ns[kind] = tc__now_ns();
+}
+
+void tc__timers_set(tc__timers *t, tc_timer_kind kind)
+{
+    if (t != NULL && (unsigned)kind < TC__TIMER_COUNT)
+        t->ns[kind] = tc__now_ns();
+}
+
+void tc__result_finish_timers(tc_result *r, const tc__timers *t)
+{
+    if (r == NULL)
+        return;
+    if (t != NULL) {
+        for (int i = 0; i < TC__TIMER_COUNT; i++)
+            if (t->ns[i] != 0)
+                r->timers.ns[i] = t->ns[i];
+    }
+    tc__timers_set(&r->timers, TC_TIMER_REQUEST_END);
+    uint64_t last = 0;
+    for (int i = 0; i < TC__TIMER_COUNT; i++) {
+        if (r->timers.ns[i] == 0)
+            continue;
+        if (r->timers.ns[i] < last)
+            r->timers.ns[i] = last;
+        last = r->timers.ns[i];
+    }
+}
+
+tc_code tc_result_timer_ns(const tc_result *result, tc_timer_kind kind, uint64_t *ns)
+{
+    if (ns != NULL)
+        *ns = 0;
+    if (result == NULL || ns == NULL || (unsigned)kind >= TC__TIMER_COUNT)
+        return TC_E_INVALID_ARG;
+    *ns = result->timers.ns[kind];
+    return *ns != 0 ? TC_OK : TC_E_NOT_FOUND;
 }
 
 void tc__result_set_error(tc_result *r, tc_code code, long http_status, const char *msg)
