@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <tritonc/tritonc.h>
+
 #include "server_proc.h"
 
 #ifndef TC_PERF_BIN
@@ -40,6 +42,20 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/tc_perf_XXXXXX");
     if (mkdtemp(f->dir) == NULL || tc_test_server_start(&f->server, TC_MODELS_DIR, NULL) != 0) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+/* As setup(), with a server that accepts client shared memory. */
+static int setup_shm(void **state)
+{
+    static const char *const args[] = {"--allow-client-shm=true", NULL};
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/tc_perf_XXXXXX");
+    if (mkdtemp(f->dir) == NULL || tc_test_server_start(&f->server, TC_MODELS_DIR, args) != 0) {
         free(f);
         return -1;
     }
@@ -318,6 +334,169 @@ static void test_grpc_and_streaming(void **state)
     free(out);
 }
 
+/* Column `col` of CSV data row `row` as a number. */
+static double csv_field(const char *row, size_t col)
+{
+    const char *p = row;
+    for (size_t i = 0; i < col && p != NULL; i++) {
+        p = strchr(p, ',');
+        if (p != NULL)
+            p++;
+    }
+    assert_non_null(p);
+    return strtod(p, NULL);
+}
+
+/* Client Send (column 2) and Client Recv (column 8) come from the request
+ * timers: over HTTP both take measurable time; gRPC's are filled too. */
+static void test_client_send_recv(void **state)
+{
+    skip_without_tool();
+    fixture *f = *state;
+    char args[512];
+    snprintf(args, sizeof args, "-m simple -p 300 -s 100 -f %s/t.csv --verbose-csv", f->dir);
+    char *out = run_ok(f, args);
+    assert_non_null(strstr(out, "    Avg HTTP time: "));
+    assert_non_null(strstr(out, " usec (send "));
+    assert_non_null(strstr(out, " usec + response wait "));
+    assert_non_null(strstr(out, " usec + receive "));
+    free(out);
+    char path[128];
+    snprintf(path, sizeof path, "%s/t.csv", f->dir);
+    char *csv = read_text(path);
+    char *lines[4] = {0};
+    assert_int_equal(csv_lines(csv, lines, 4), 2);
+    assert_non_null(strstr(lines[0], ",request/response,response wait"));
+    /* Microseconds: the lean transport's send is a single sendmsg, which can
+     * round to 0 us; receive parses and decodes the answer. Their sum,
+     * request/response (third column from the end), is non-zero. */
+    assert_true(csv_field(lines[1], 2) >= 0);
+    assert_true(csv_field(lines[1], 8) > 0 || csv_field(lines[1], 2) > 0);
+    free(csv);
+    if (f->server.grpc_port <= 0)
+        return;
+    snprintf(args, sizeof args, "-i grpc -u 127.0.0.1:%d -m simple -p 300 -s 100 -f %s/tg.csv",
+             f->server.grpc_port, f->dir);
+    out = run_ok(NULL, args);
+    assert_non_null(strstr(out, "    Avg gRPC time: "));
+    assert_non_null(strstr(out, "((un)marshal request/response "));
+    assert_null(strstr(out, "n/a"));
+    free(out);
+    snprintf(path, sizeof path, "%s/tg.csv", f->dir);
+    csv = read_text(path);
+    assert_int_equal(csv_lines(csv, lines, 4), 2);
+    check_row(lines[1], 1);
+    assert_true(csv_field(lines[1], 8) > 0 || csv_field(lines[1], 2) > 0);
+    free(csv);
+}
+
+/* Names under /dev/shm that this tool run could have left ("tcperf_"). */
+static size_t leftover_regions(void)
+{
+    FILE *p = popen("ls /dev/shm 2>/dev/null | grep -c '^tcperf_'", "r");
+    assert_non_null(p);
+    char buf[32] = "";
+    if (fgets(buf, sizeof buf, p) == NULL)
+        buf[0] = '\0';
+    pclose(p);
+    return (size_t)strtoul(buf, NULL, 10);
+}
+
+/* --shared-memory system: inputs and outputs in registered POSIX regions,
+ * over HTTP (sync and async) and gRPC (and streaming); nothing is left
+ * registered on the server or in /dev/shm afterwards. */
+static void test_shared_memory_system(void **state)
+{
+    skip_without_tool();
+    fixture *f = *state;
+    size_t before = leftover_regions();
+    char args[512];
+    snprintf(args, sizeof args,
+             "-m custom_identity_int32 --shape INPUT0:8 -b 2 --shared-memory system "
+             "--output-shared-memory-size 4096 --concurrency-range 1:2 -p 300 -s 100 "
+             "-f %s/shm.csv",
+             f->dir);
+    char *out = run_ok(f, args);
+    assert_non_null(strstr(out, "Concurrency: 2, throughput: "));
+    free(out);
+    char path[128];
+    snprintf(path, sizeof path, "%s/shm.csv", f->dir);
+    char *csv = read_text(path);
+    char *lines[8] = {0};
+    assert_int_equal(csv_lines(csv, lines, 8), 3);
+    check_row(lines[1], 1);
+    check_row(lines[2], 2);
+    free(csv);
+    out = run_ok(f, "-m custom_identity_int32 --shape INPUT0:8 --shared-memory system --async "
+                    "--concurrency-range 3 -p 300 -s 100");
+    assert_non_null(strstr(out, "Concurrency: 3, throughput: "));
+    free(out);
+    assert_int_equal(leftover_regions(), before);
+    /* The server holds no region either. */
+    char url[64];
+    snprintf(url, sizeof url, "127.0.0.1:%d", f->server.http_port);
+    tc_client *c = NULL;
+    tc_shm_status *st = NULL;
+    assert_int_equal(tc_http_client_new(&c, url, NULL), TC_OK);
+    assert_int_equal(tc_client_system_shm_status(c, NULL, NULL, &st), TC_OK);
+    assert_int_equal(tc_shm_status_count(st), 0);
+    tc_shm_status_free(st);
+    assert_int_equal(tc_client_free(c), TC_OK);
+    if (f->server.grpc_port <= 0)
+        return;
+    snprintf(args, sizeof args,
+             "-i grpc -u 127.0.0.1:%d -m custom_identity_int32 --shape INPUT0:8 "
+             "--shared-memory system --concurrency-range 2 -p 300 -s 100",
+             f->server.grpc_port);
+    out = run_ok(NULL, args);
+    assert_non_null(strstr(out, "Concurrency: 2, throughput: "));
+    free(out);
+    snprintf(args, sizeof args,
+             "-i grpc -u 127.0.0.1:%d -m custom_identity_int32 --shape INPUT0:8 --streaming "
+             "--shared-memory system --concurrency-range 2 -p 300 -s 100",
+             f->server.grpc_port);
+    out = run_ok(NULL, args);
+    assert_non_null(strstr(out, "Concurrency: 2, throughput: "));
+    free(out);
+    assert_int_equal(leftover_regions(), before);
+}
+
+/* Without --allow-client-shm the registration fails with the server's word. */
+static void test_shared_memory_refused(void **state)
+{
+    skip_without_tool();
+    fixture *f = *state;
+    size_t before = leftover_regions();
+    int status = 0;
+    char *out = run_perf(f, "-m custom_identity_int32 --shape INPUT0:8 --shared-memory system -p 300",
+                         &status);
+    assert_int_equal(status, 1);
+    assert_non_null(strstr(out, "cannot register shared memory region"));
+    free(out);
+    assert_int_equal(leftover_regions(), before);
+}
+
+/* --shared-memory cuda without a CUDA runtime fails, saying why. */
+static void test_shared_memory_cuda(void **state)
+{
+    skip_without_tool();
+    fixture *f = *state;
+    int count = 0;
+    if (tc_cuda_device_count(&count) == TC_OK && count > 0) {
+        fprintf(stderr, "a CUDA device is present: the failure case does not apply\n");
+        skip();
+    }
+    int status = 0;
+    char *out = run_perf(f, "-m custom_identity_int32 --shape INPUT0:8 --shared-memory cuda -p 300",
+                         &status);
+    if (strstr(out, "CUDA is not available") == NULL)
+        fprintf(stderr, "tritonc-perf printed:\n%s\n", out);
+    assert_int_equal(status, 1);
+    assert_non_null(strstr(out, "error: --shared-memory cuda needs a CUDA device"));
+    assert_non_null(strstr(out, "CUDA is not available"));
+    free(out);
+}
+
 static void expect_bad(const char *args, const char *message)
 {
     int status = 0;
@@ -341,9 +520,7 @@ static void test_bad_flags(void **state)
     expect_bad("-m simple --no-such-flag", "unknown option '--no-such-flag'");
     expect_bad("-m simple -i carrier-pigeon", "unknown value 'carrier-pigeon'");
     expect_bad("-m simple --streaming", "only allowed with gRPC");
-    expect_bad("-m simple --shared-memory system", "not supported yet");
-    expect_bad("-m simple --shared-memory cuda --output-shared-memory-size 4096",
-               "not supported yet");
+    expect_bad("-m simple --shared-memory shm", "unknown value 'shm'");
     expect_bad("-m simple -p", "missing value");
     expect_bad("-m simple --shape INPUT0", "--shape wants NAME:d1,d2");
     expect_bad("-m simple --percentile 100", "--percentile");
@@ -355,6 +532,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_input_data_file, setup, teardown),
     cmocka_unit_test_setup_teardown(test_shape_variable_dims, setup, teardown),
     cmocka_unit_test_setup_teardown(test_grpc_and_streaming, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_client_send_recv, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_shared_memory_system, setup_shm, teardown),
+    cmocka_unit_test_setup_teardown(test_shared_memory_refused, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_shared_memory_cuda, setup_shm, teardown),
     cmocka_unit_test(test_bad_flags),
 };
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "perf_shm.h"
 #include "perf_util.h"
 
 /* A worker buffer holds at most this many records between two takes
@@ -67,6 +68,7 @@ struct perf_load {
     size_t nslots;
     pthread_t sched_thread;
     bool has_sched;
+    perf_shm_set *shm; /* --shared-memory: per-slot regions and requests, else NULL */
 };
 
 /* ---- records ----------------------------------------------------------------- */
@@ -89,6 +91,21 @@ void perf_record_buf_cleanup(perf_record_buf *buf)
 {
     free(buf->v);
     memset(buf, 0, sizeof *buf);
+}
+
+void perf_record_set_timers(perf_record *r, const tc_result *result)
+{
+    uint64_t t[TC_TIMER_REQUEST_END + 1];
+    r->timed = 0;
+    for (int k = TC_TIMER_REQUEST_START; k <= TC_TIMER_REQUEST_END; k++) {
+        if (tc_result_timer_ns(result, (tc_timer_kind)k, &t[k]) != TC_OK)
+            return;
+    }
+    r->send_ns = t[TC_TIMER_SEND_END] - t[TC_TIMER_SEND_START];
+    r->recv_ns = t[TC_TIMER_RECV_END] - t[TC_TIMER_RECV_START];
+    r->wait_ns = t[TC_TIMER_RECV_START] - t[TC_TIMER_SEND_END];
+    r->request_ns = t[TC_TIMER_REQUEST_END] - t[TC_TIMER_REQUEST_START];
+    r->timed = 1;
 }
 
 static void record(worker *w, const perf_record *r)
@@ -211,7 +228,9 @@ static bool worker_init(worker *w, perf_load *load, uint32_t connections, char *
     w->reqs = perf_calloc(cfg->data->nsteps, sizeof(tc_request *));
     if (w->reqs == NULL)
         return false;
-    for (size_t s = 0; s < cfg->data->nsteps; s++) {
+    /* With shared memory every slot has its own requests (perf_shm.c). */
+    size_t nsteps = cfg->opts->shared_memory == PERF_SHM_NONE ? cfg->data->nsteps : 0;
+    for (size_t s = 0; s < nsteps; s++) {
         tc_code rc = perf_request_build(cfg, s, &w->reqs[s]);
         if (rc != TC_OK) {
             (void)snprintf(err, errlen, "cannot build the request: %s", tc_code_str(rc));
@@ -258,7 +277,8 @@ static void issue(slot *s)
     worker *w = s->w;
     tc_code rc;
     (void)pthread_mutex_lock(&w->mu);
-    tc_request *req = next_request(w);
+    tc_request *req = w->load->shm != NULL ? perf_shm_next_request(w->load->shm, s->index)
+                                           : next_request(w);
     /* Once sent, the slot belongs to its completion (which may re-issue it
      * on the I/O thread), so keep what counting needs in locals. */
     uint64_t start_ns = perf_now_ns();
@@ -287,8 +307,12 @@ static void issue(slot *s)
 static void complete(slot *s, tc_result *result)
 {
     perf_load *load = s->w->load;
-    perf_record r = {s->start_ns, perf_now_ns(), s->sched_ns, 0, s->delayed ? 1u : 0u};
+    perf_record r = {.start_ns = s->start_ns,
+                     .end_ns = perf_now_ns(),
+                     .sched_ns = s->sched_ns,
+                     .delayed = s->delayed ? 1u : 0u};
     r.ok = tc_result_status(result) == TC_OK ? 1u : 0u;
+    perf_record_set_timers(&r, result);
     record(s->w, &r);
     if (!r.ok)
         fail(load, "inference request failed", tc_result_error_message(result));
@@ -394,12 +418,19 @@ static void *scheduler_main(void *arg)
 static bool sync_one(worker *w, uint64_t due, bool delayed)
 {
     tc_result *result = NULL;
-    tc_request *req = next_request(w); /* only this thread uses w */
-    perf_record r = {perf_now_ns(), 0, due, 0, delayed ? 1u : 0u};
+    /* Only this thread uses w (and, with shared memory, its slot: blocking
+     * workers and slots pair up one to one). */
+    perf_load *load = w->load;
+    tc_request *req = load->shm != NULL
+                          ? perf_shm_next_request(load->shm, (size_t)(w - load->workers))
+                          : next_request(w);
+    perf_record r = {.start_ns = perf_now_ns(), .sched_ns = due, .delayed = delayed ? 1u : 0u};
     count_send(w->load, r.start_ns, due, delayed);
     tc_code rc = tc_client_infer(w->client, req, &result);
     r.end_ns = perf_now_ns();
     r.ok = rc == TC_OK ? 1u : 0u;
+    if (result != NULL)
+        perf_record_set_timers(&r, result);
     record(w, &r);
     if (rc != TC_OK) {
         const char *msg =
@@ -469,6 +500,9 @@ static bool make_workers(perf_load *load, size_t nworkers, size_t nslots, char *
         s->w = &load->workers[i % nworkers];
         s->index = (uint32_t)i;
     }
+    if (load->cfg.opts->shared_memory != PERF_SHM_NONE &&
+        !perf_shm_new(&load->shm, &load->cfg, nslots, load->workers[0].client, err, errlen))
+        return false;
     return true;
 }
 
@@ -611,6 +645,8 @@ void perf_load_stop(perf_load *load)
     while (load->inflight > 0)
         (void)pthread_cond_wait(&load->cond, &load->mu);
     (void)pthread_mutex_unlock(&load->mu);
+    perf_shm_free(load->shm, load->nworkers > 0 ? load->workers[0].client : NULL);
+    load->shm = NULL;
     for (size_t i = 0; i < load->nworkers; i++)
         worker_cleanup(&load->workers[i]);
     free(load->workers);

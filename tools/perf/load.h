@@ -24,7 +24,19 @@ typedef struct perf_record {
     uint64_t sched_ns; /* request-rate: when it was due; 0 otherwise */
     uint32_t ok;       /* 1 when the server answered with outputs */
     uint32_t delayed;  /* request-rate: the sender was late for it */
+    /* From the library's per-request timers (tc_result_timer_ns), valid
+     * when `timed` is 1: SEND_END - SEND_START, RECV_END - RECV_START,
+     * RECV_START - SEND_END and REQUEST_END - REQUEST_START. */
+    uint64_t send_ns;
+    uint64_t recv_ns;
+    uint64_t wait_ns;
+    uint64_t request_ns;
+    uint32_t timed;
 } perf_record;
+
+/* Fill the timer fields of `r` from `result` (timed stays 0 when a stamp
+ * is missing). */
+void perf_record_set_timers(perf_record *r, const tc_result *result);
 
 /* A growable record array the profiler reuses between windows. */
 typedef struct perf_record_buf {
@@ -43,6 +55,8 @@ typedef struct perf_load_config {
     size_t ninputs;
     const perf_dataset *data;
     bool batching; /* max_batch_size > 0: shapes get a leading batch dimension */
+    char *const *outputs; /* output names (for --shared-memory), `noutputs` of them */
+    size_t noutputs;
 } perf_load_config;
 
 typedef struct perf_load perf_load;
@@ -58,7 +72,11 @@ tc_code perf_request_build(const perf_load_config *cfg, size_t step, tc_request 
 perf_load *perf_load_new(const perf_load_config *cfg);
 
 /* Start the load of one sweep step: `value` outstanding requests
- * (concurrency mode) or requests per second (request-rate mode). */
+ * (concurrency mode) or requests per second (request-rate mode). With
+ * --shared-memory system|cuda every slot (outstanding request) gets one
+ * region per input, holding the data of every data step, and one region
+ * per output of --output-shared-memory-size bytes; they are created and
+ * registered here and unregistered and destroyed by perf_load_stop(). */
 bool perf_load_start(perf_load *load, double value, char *err, size_t errlen);
 
 /* Move every record completed so far into `out` (appended). Returns false

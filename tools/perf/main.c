@@ -25,6 +25,8 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_UNSTABLE = 2, EXIT_OPTIONS = 3 };
 typedef struct model_info {
     perf_input_info *inputs;
     size_t ninputs;
+    char **outputs; /* output names (shared memory needs them) */
+    size_t noutputs;
     int64_t max_batch_size;
 } model_info;
 
@@ -33,6 +35,9 @@ static void model_info_cleanup(model_info *m)
     for (size_t i = 0; i < m->ninputs; i++)
         free(m->inputs[i].name);
     free(m->inputs);
+    for (size_t i = 0; i < m->noutputs; i++)
+        free(m->outputs[i]);
+    free(m->outputs);
     memset(m, 0, sizeof *m);
 }
 
@@ -102,6 +107,16 @@ static bool read_model(tc_client *c, const perf_options *o, model_info *m, char 
         ok = copy_input(meta, i, m->max_batch_size > 0, &m->inputs[i], err, errlen);
         if (ok)
             m->ninputs++;
+    }
+    size_t nout = tc_model_metadata_output_count(meta);
+    if (ok)
+        ok = (m->outputs = perf_calloc(nout, sizeof *m->outputs)) != NULL;
+    for (size_t i = 0; ok && i < nout; i++) {
+        const char *name = NULL;
+        ok = tc_model_metadata_output(meta, i, &name, NULL, NULL, NULL) == TC_OK &&
+             (m->outputs[i] = perf_strdup(name)) != NULL;
+        if (ok)
+            m->noutputs++;
     }
     tc_model_metadata_free(meta);
     if (!ok && err[0] == '\0')
@@ -213,7 +228,8 @@ static int run(const perf_options *o)
         !read_model(stats, o, &m, err, sizeof err) || !check_batch(o, &m, err, sizeof err) ||
         !make_data(o, &m, &ds, err, sizeof err))
         goto out;
-    perf_load_config cfg = {o, m.inputs, m.ninputs, &ds, m.max_batch_size > 0};
+    perf_load_config cfg = {o, m.inputs, m.ninputs, &ds, m.max_batch_size > 0, m.outputs,
+                            m.noutputs};
     load = perf_load_new(&cfg);
     prof = load != NULL ? perf_profiler_new(o, load, stats) : NULL;
     if (prof == NULL) {

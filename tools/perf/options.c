@@ -365,13 +365,6 @@ static bool validate(perf_options *o, bool saw_conc, bool saw_rate, char *err, s
         (void)snprintf(err, errlen, "--streaming is only allowed with gRPC (-i grpc)");
         return false;
     }
-    if (o->shared_memory != PERF_SHM_NONE) {
-        (void)snprintf(err, errlen,
-                       "--shared-memory %s is not supported yet (libtritonc has no shared "
-                       "memory API); use --shared-memory none",
-                       o->shared_memory == PERF_SHM_SYSTEM ? "system" : "cuda");
-        return false;
-    }
     if (o->url == NULL)
         o->url = o->protocol == PERF_PROTOCOL_GRPC ? "localhost:8001" : "localhost:8000";
     if (o->mode == PERF_MODE_CONCURRENCY && o->range_end > 16384) {

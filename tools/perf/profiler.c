@@ -22,6 +22,12 @@ typedef struct perf_window {
     uint64_t sent;
     uint64_t delayed;
     uint64_t max_lag_ns;
+    /* sums over the successful requests with timers */
+    uint64_t ntimed;
+    uint64_t send_sum_ns;
+    uint64_t recv_sum_ns;
+    uint64_t wait_sum_ns;
+    uint64_t request_sum_ns;
 } perf_window;
 
 struct perf_profiler {
@@ -126,6 +132,13 @@ static bool assign_records(perf_profiler *p, perf_window *w, perf_step_result *o
             continue;
         if (r->ok)
             ok = push_latency(w, r->end_ns - r->start_ns);
+        if (r->ok && r->timed) {
+            w->ntimed++;
+            w->send_sum_ns += r->send_ns;
+            w->recv_sum_ns += r->recv_ns;
+            w->wait_sum_ns += r->wait_ns;
+            w->request_sum_ns += r->request_ns;
+        }
         if (ok && p->opts->profile_file != NULL)
             ok = perf_record_buf_push(&out->records, r);
     }
@@ -196,6 +209,11 @@ static int measure_window(perf_profiler *p, perf_window *w, perf_step_result *ou
     bool has_before = fetch_stats(p, &before);
     perf_load_counters(p->load, &c0);
     w->nlat = 0;
+    w->ntimed = 0;
+    w->send_sum_ns = 0;
+    w->recv_sum_ns = 0;
+    w->wait_sum_ns = 0;
+    w->request_sum_ns = 0;
     w->start_ns = perf_now_ns();
     int rc = run_window(p, w->start_ns, err, errlen);
     if (rc != 0)
@@ -249,6 +267,10 @@ static int merge_windows(perf_profiler *p, perf_step_result *out)
         p->merged_cap = total;
     }
     size_t used = 0;
+    double send = 0;
+    double recv = 0;
+    double wait = 0;
+    double request = 0;
     out->has_server = true;
     for (size_t i = 0; i < n; i++) {
         const perf_window *w = &p->ring[(p->nwin - 1 - i) % PERF_STABILITY_WINDOW];
@@ -261,6 +283,18 @@ static int merge_windows(perf_profiler *p, perf_step_result *out)
             out->max_lag_ns = w->max_lag_ns;
         out->has_server = out->has_server && w->has_server;
         perf_server_stats_add(&out->server, &w->server);
+        out->timed_count += w->ntimed;
+        send += (double)w->send_sum_ns;
+        recv += (double)w->recv_sum_ns;
+        wait += (double)w->wait_sum_ns;
+        request += (double)w->request_sum_ns;
+    }
+    if (out->timed_count > 0) {
+        double n_timed = (double)out->timed_count;
+        out->avg_send_ns = send / n_timed;
+        out->avg_recv_ns = recv / n_timed;
+        out->avg_wait_ns = wait / n_timed;
+        out->avg_request_ns = request / n_timed;
     }
     perf_latency_summarize(p->merged, used, p->opts->percentile, &out->lat);
     out->request_count = used;

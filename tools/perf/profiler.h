@@ -29,6 +29,13 @@ typedef struct perf_step_result {
     uint64_t delayed;
     uint64_t max_lag_ns;
     double send_rate;
+    /* Averages over the requests with library timers (timed_count of
+     * them): send, receive, response wait and request time. */
+    uint64_t timed_count;
+    double avg_send_ns;
+    double avg_recv_ns;
+    double avg_wait_ns;
+    double avg_request_ns;
     bool has_server;
     perf_server_stats server;
     /* For --profile-export-file: every measured request and the window edges. */

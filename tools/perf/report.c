@@ -62,16 +62,23 @@ static void report_client(FILE *f, const perf_options *opts, const perf_step_res
                 us(r->lat.std_ns));
     for (size_t i = 0; i < r->lat.npct; i++)
         fprintf(f, "    p%d latency: %llu usec\n", r->lat.pct[i], us((double)r->lat.pct_ns[i]));
-    /* libtritonc has no per-request send/receive timers yet, so the split
-     * of the request time that perf_analyzer prints is not available. */
-    if (opts->protocol == PERF_PROTOCOL_GRPC)
+    /* The split of the request time, from libtritonc's per-request timers
+     * (tc_result_timer_ns), as perf_analyzer prints it. */
+    if (r->timed_count == 0) {
+        fprintf(f, "    Avg %s time: %llu usec (no request timers)\n",
+                opts->protocol == PERF_PROTOCOL_GRPC ? "gRPC" : "HTTP", us(r->lat.avg_ns));
+    } else if (opts->protocol == PERF_PROTOCOL_GRPC) {
         fprintf(f,
-                "    Avg gRPC time: %llu usec ((un)marshal request/response n/a + response wait "
-                "n/a)\n",
-                us(r->lat.avg_ns));
-    else
-        fprintf(f, "    Avg HTTP time: %llu usec (send/recv n/a + response wait n/a)\n",
-                us(r->lat.avg_ns));
+                "    Avg gRPC time: %llu usec ((un)marshal request/response %llu usec + response "
+                "wait %llu usec)\n",
+                us(r->avg_request_ns), us(r->avg_send_ns + r->avg_recv_ns), us(r->avg_wait_ns));
+    } else {
+        fprintf(f,
+                "    Avg HTTP time: %llu usec (send %llu usec + response wait %llu usec + "
+                "receive %llu usec)\n",
+                us(r->avg_request_ns), us(r->avg_send_ns), us(r->avg_wait_ns),
+                us(r->avg_recv_ns));
+    }
 }
 
 static void report_server(FILE *f, const perf_step_result *r)
@@ -147,10 +154,15 @@ static void csv_header(FILE *f, const perf_options *opts, const perf_step_result
 
 static void csv_row(FILE *f, const perf_options *opts, const perf_step_result *r, bool server)
 {
-    /* Without client send/receive timers those two columns are 0 and the
-     * client's whole wait is the request latency. */
-    unsigned long long wait_us = us(r->lat.avg_ns);
-    fprintf(f, "%g,%g,0,", r->value, r->throughput);
+    /* As perf_analyzer: Client Send and Client Recv from the request
+     * timers; the network and server share is the client latency minus
+     * those two and the server's queue and compute times. */
+    unsigned long long lat_us = us(r->lat.avg_ns);
+    unsigned long long send_us = us(r->avg_send_ns);
+    unsigned long long recv_us = us(r->avg_recv_ns);
+    unsigned long long wait_us =
+        lat_us > send_us + recv_us ? lat_us - send_us - recv_us : 0;
+    fprintf(f, "%g,%g,%llu,", r->value, r->throughput, send_us);
     if (server) {
         perf_server_avg a;
         perf_server_stats_average(&r->server, &a);
@@ -160,13 +172,14 @@ static void csv_row(FILE *f, const perf_options *opts, const perf_step_result *r
                 (unsigned long long)a.queue_us, (unsigned long long)a.compute_input_us,
                 (unsigned long long)a.compute_infer_us, (unsigned long long)a.compute_output_us);
     }
-    fprintf(f, "0");
+    fprintf(f, "%llu", recv_us);
     for (size_t i = 0; i < r->lat.npct; i++)
         fprintf(f, ",%llu", us((double)r->lat.pct_ns[i]));
     if (opts->verbose_csv) {
         if (opts->percentile == -1)
-            fprintf(f, ",%llu", wait_us);
-        fprintf(f, ",0,%llu", wait_us);
+            fprintf(f, ",%llu", lat_us);
+        fprintf(f, ",%llu,%llu", send_us + recv_us,
+                r->timed_count > 0 ? us(r->avg_wait_ns) : wait_us);
     }
     fprintf(f, "\n");
 }
