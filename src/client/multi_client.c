@@ -591,7 +591,6 @@ static tc_code m_cancel(tc_client *c, uint64_t call_id)
         (void)pthread_mutex_unlock(&m->mu);
         return TC_OK; /* done already */
     }
-    p->cancelled = true;
     tc_client *inner = m->eps[p->ep].c;
     uint64_t inner_id = p->inner_id;
     bool waiting = false;
@@ -600,16 +599,20 @@ static tc_code m_cancel(tc_client *c, uint64_t call_id)
             /* Waiting for a resend: the timer thread ends it at once. */
             *pp = p->tnext;
             p->tnext = NULL;
+            p->cancelled = true;
             (void)schedule_locked(m, p, 0);
             waiting = true;
             break;
         }
     }
+    bool can_cancel = !waiting && inner->vt->cancel != NULL && inner_id != 0;
+    if (can_cancel)
+        p->cancelled = true; /* no resend after the cancelled attempt */
     (void)pthread_mutex_unlock(&m->mu);
     if (waiting)
         return TC_OK;
-    if (inner->vt->cancel == NULL || inner_id == 0)
-        return TC_E_NOT_SUPPORTED;
+    if (!can_cancel)
+        return TC_E_NOT_SUPPORTED; /* an HTTP attempt in flight */
     return inner->vt->cancel(inner, inner_id);
 }
 
