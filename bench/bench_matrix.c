@@ -58,13 +58,13 @@
 #define TC_BENCH_BUILD_TYPE "unknown"
 #endif
 
-#define MODEL     "custom_identity_int32"
-#define BIG_ELEMS ((size_t)4 << 20) /* 4 Mi INT32 = 16 MiB */
-#define BIG_BYTES (BIG_ELEMS * sizeof(int32_t))
-#define DEPTH     16
-#define NROWS     16
-#define MAX_LAT   (1 << 20) /* latency samples kept per throughput run */
-#define IN_REGION "mx_in"
+#define MODEL      "custom_identity_int32"
+#define BIG_ELEMS  ((size_t)4 << 20) /* 4 Mi INT32 = 16 MiB */
+#define BIG_BYTES  (BIG_ELEMS * sizeof(int32_t))
+#define DEPTH      16
+#define NROWS      16
+#define MAX_LAT    (1 << 20) /* latency samples kept per throughput run */
+#define IN_REGION  "mx_in"
 #define OUT_REGION "mx_out"
 
 static void fail(const char *what, const char *detail)
@@ -130,12 +130,12 @@ typedef struct row {
     char key[32];     /* "grpc/none/4B/c1" */
     double median_us; /* per-call latency (c=16: from submit to callback) */
     double p99_us;
-    double rate;       /* infer/s, c=16 only */
-    long count;        /* calls measured */
-    double req_bytes;  /* 4 B, c=1: bytes on the wire per call, client to server */
-    double resp_bytes; /* and server to client (counted through a relay) */
-    double tcp_us;     /* 4 B: TCP round trip of the same byte counts */
-    double uds_us;     /* 4 B: Unix-domain socket round trip */
+    double rate;          /* infer/s, c=16 only */
+    long count;           /* calls measured */
+    double req_bytes;     /* 4 B, c=1: bytes on the wire per call, client to server */
+    double resp_bytes;    /* and server to client (counted through a relay) */
+    double tcp_us;        /* 4 B: TCP round trip of the same byte counts */
+    double uds_us;        /* 4 B: Unix-domain socket round trip */
     double cpu_client_us; /* CPU time per call, client process (all threads) */
     double cpu_server_us; /* and server process (-1 if not ours) */
     bool done;
@@ -419,8 +419,8 @@ static double cpu_us(pid_t pid)
     char *p = strrchr(text, ')'); /* the command name may hold spaces */
     unsigned long utime = 0;
     unsigned long stime = 0;
-    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
-                            &stime) != 2)
+    if (p == NULL ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
         return -1;
     return (double)(utime + stime) * 1e6 / (double)sysconf(_SC_CLK_TCK);
 }
@@ -790,8 +790,8 @@ static void regions_setup(bench *b)
     (void)tc_client_system_shm_unregister(b->http, IN_REGION, NULL);
     (void)tc_client_system_shm_unregister(b->http, OUT_REGION, NULL);
     if (tc_client_system_shm_register(b->http, IN_REGION, in_key, 0, BIG_BYTES, NULL) != TC_OK ||
-        tc_client_system_shm_register(b->http, OUT_REGION, out_key, 0, BIG_BYTES * DEPTH,
-                                      NULL) != TC_OK)
+        tc_client_system_shm_register(b->http, OUT_REGION, out_key, 0, BIG_BYTES * DEPTH, NULL) !=
+            TC_OK)
         fail("register (does the server run with --allow-client-shm=true?)",
              tc_client_last_error(b->http));
 }
@@ -895,8 +895,8 @@ static int collect_goals(const bench *b, goal *g)
 static void format_goal(const goal *g, char *buf, size_t len)
 {
     if (!g->known) {
-        snprintf(buf, len, "| %s | - | %s %g | not measured |", g->what, g->at_most ? "<=" : ">=",
-                 g->target);
+        snprintf(buf, len, "| %s | - | %s %g | not measured |", g->what,
+                 g->at_most ? "<=" : ">=", g->target);
         return;
     }
     bool met = g->at_most ? g->value <= g->target : g->value >= g->target;
@@ -906,8 +906,8 @@ static void format_goal(const goal *g, char *buf, size_t len)
         snprintf(verdict, sizeof verdict, "met");
     else
         snprintf(verdict, sizeof verdict, "**missed** by %.2fx", by);
-    snprintf(buf, len, "| %s | %.2f | %s %g | %s |", g->what, g->value, g->at_most ? "<=" : ">=",
-             g->target, verdict);
+    snprintf(buf, len, "| %s | %.2f | %s %g | %s |", g->what, g->value,
+             g->at_most ? "<=" : ">=", g->target, verdict);
 }
 
 static void cpu_model(char *buf, size_t len)
@@ -950,12 +950,14 @@ static void write_machine(FILE *o, const bench *b)
             b->load_end[2]);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (b->load_start[0] > (double)cores || b->load_end[0] > (double)cores)
-        fprintf(o, "- **Busy machine:** the load average exceeded the %ld cores, so other "
-                   "processes took CPU from both sides; latencies, p99 and throughput are "
-                   "pessimistic (the CPU time per infer and the anchors less so).\n",
+        fprintf(o,
+                "- **Busy machine:** the load average exceeded the %ld cores, so other "
+                "processes took CPU from both sides; latencies, p99 and throughput are "
+                "pessimistic (the CPU time per infer and the anchors less so).\n",
                 cores);
-    fprintf(o, "- Client and tritonc-server share the machine; model %s; c=1: %d calls (4 B), "
-               "%d (16 MiB); c=16: %.1f s (4 B), %.1f s (16 MiB) after a warm-up tenth\n",
+    fprintf(o,
+            "- Client and tritonc-server share the machine; model %s; c=1: %d calls (4 B), "
+            "%d (16 MiB); c=16: %.1f s (4 B), %.1f s (16 MiB) after a warm-up tenth\n",
             MODEL, b->s.small_iters, b->s.big_iters, b->s.small_seconds, b->s.big_seconds);
 }
 
@@ -982,8 +984,9 @@ static void write_report(FILE *o, const bench *b)
 {
     write_machine(o, b);
     write_anchors(o, b);
-    fprintf(o, "\n| protocol | shm | size | in flight | median µs | p99 µs | infer/s | anchor | "
-               "ratio | CPU µs/infer client / server |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    fprintf(o,
+            "\n| protocol | shm | size | in flight | median µs | p99 µs | infer/s | anchor | "
+            "ratio | CPU µs/infer client / server |\n|---|---|---|---|---|---|---|---|---|---|\n");
     char line[2048];
     for (int i = 0; i < NROWS; i++) {
         if (!b->rows[i].done)
@@ -997,8 +1000,9 @@ static void write_report(FILE *o, const bench *b)
                "/proc/PID/stat (10 ms ticks); with 2 cores, 2e6 / (client + server) bounds "
                "infer/s.\n");
     if (b->after_async_us[0] > 0)
-        fprintf(o, "\nc=1 4 B (no shm) on a client that made async calls first: HTTP %.1f µs "
-                   "(p99 %.1f), gRPC %.1f µs (p99 %.1f).\n",
+        fprintf(o,
+                "\nc=1 4 B (no shm) on a client that made async calls first: HTTP %.1f µs "
+                "(p99 %.1f), gRPC %.1f µs (p99 %.1f).\n",
                 b->after_async_us[0], b->after_async_p99[0], b->after_async_us[1],
                 b->after_async_p99[1]);
     goal g[16];
@@ -1071,8 +1075,8 @@ static void parse_args(settings *s, int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(argv[i], "--quick") == 0) {
-            *s = (settings){50, 2, 0.1, 0.01, 50, 2, true, s->models, s->results, s->only,
-                            s->http_port, s->grpc_port};
+            *s = (settings){50,   2,         0.1,        0.01,    50,           2,
+                            true, s->models, s->results, s->only, s->http_port, s->grpc_port};
             continue;
         }
         if (v == NULL)
@@ -1139,8 +1143,8 @@ static void run_matrix(bench *b)
         wanted++;
         run_row(b, r);
         done++;
-        fprintf(stderr, "  %-18s median %.1f us  p99 %.1f us  %.0f infer/s\n", r->key,
-                r->median_us, r->p99_us, r->rate);
+        fprintf(stderr, "  %-18s median %.1f us  p99 %.1f us  %.0f infer/s\n", r->key, r->median_us,
+                r->p99_us, r->rate);
     }
     if (done != wanted)
         fail("matrix", "rows missing");
