@@ -365,7 +365,13 @@ static void vanishing_clients_do_not_leak(void **state)
     long after = rss_kb(s->pid);
     print_message("server VmRSS %ld kB before, %ld kB after 1000 vanishing clients\n", before,
                   after);
+#if defined(__SANITIZE_ADDRESS__)
+    /* ASan keeps freed memory in quarantine: RSS says nothing here; its leak
+     * check at the server's exit (tc_test_server_stop() below) does. */
+    (void)after;
+#else
     assert_true(after <= before + 4096); /* 4 MiB slack */
+#endif
     char url[64];
     url_of(url, sizeof url, s->grpc_port);
     tc_client *gc;
