@@ -320,7 +320,44 @@ static void simple_grpc_cudashm_client(void **state)
     expect_cuda_example(state, true, "simple_grpc_cudashm_client");
 }
 
+/* scripts/upstream_repo.sh builds the repository upstream's model-control
+ * examples count (7 index entries over HTTP, 8 over gRPC). */
+static void upstream_model_control_repository(void **state)
+{
+    (void)state;
+    const char *modes[2] = {"http", "grpc"};
+    const size_t want[2] = {7, 8};
+    for (int m = 0; m < 2; m++) {
+        char dir[] = "/tmp/tc_upstream_repo_XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, "%s/../scripts/upstream_repo.sh %s %s/repo >/dev/null",
+                 TC_MODELS_DIR, modes[m], dir);
+        assert_int_equal(system(cmd), 0);
+        char repo[512];
+        snprintf(repo, sizeof repo, "%s/repo", dir);
+        static const char *const args[] = {"--model-control-mode=explicit", NULL};
+        tc_test_server s;
+        assert_int_equal(tc_test_server_start(&s, repo, args), 0);
+        tc_http_reply r;
+        assert_int_equal(tc_http_request(s.http_port, "POST", "/v2/repository/index", NULL, "", 0, &r), 0);
+        assert_int_equal(r.status, 200);
+        size_t entries = 0;
+        for (const char *p = (const char *)r.body; (p = strstr(p, "\"name\"")) != NULL; p++)
+            entries++;
+        assert_int_equal(entries, want[m]);
+        tc_http_reply_free(&r);
+        assert_int_equal(tc_http_request(s.http_port, "POST", "/v2/repository/models/simple/load", NULL, "", 0, &r), 0);
+        assert_int_equal(r.status, 200);
+        tc_http_reply_free(&r);
+        assert_int_equal(tc_test_server_stop(&s), 0);
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(upstream_model_control_repository),
     cmocka_unit_test_setup_teardown(simple_http_infer_client, setup, teardown),
     cmocka_unit_test_setup_teardown(simple_http_health_metadata, setup, teardown),
     cmocka_unit_test_setup_teardown(simple_http_string_infer_client, setup, teardown),
