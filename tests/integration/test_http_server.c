@@ -365,11 +365,16 @@ static void infer_binary_size_errors(void **state)
     snprintf(headers, sizeof headers, "Inference-Header-Content-Length: %zu\r\n", len + 100);
     expect_error(state, "POST", "/v2/models/simple/infer", headers, body, len, 400,
                  "inference header size");
-    snprintf(headers, sizeof headers, "Inference-Header-Content-Length: -5\r\n");
-    assert_int_equal(tc_http_request(port_of(state), "POST", "/v2/models/simple/infer", headers,
-                                     body, len, &r), 0);
-    assert_int_equal(r.status, 400);
-    tc_http_reply_free(&r);
+    /* Only digits: no sign, no spaces. */
+    const char *bad_lengths[] = {"-5", "+64", " 64", "0x40", ""};
+    for (size_t i = 0; i < sizeof bad_lengths / sizeof bad_lengths[0]; i++) {
+        snprintf(headers, sizeof headers, "Inference-Header-Content-Length: %s\r\n", bad_lengths[i]);
+        assert_int_equal(tc_http_request(port_of(state), "POST", "/v2/models/simple/infer", headers,
+                                         body, len, &r), 0);
+        if (r.status != 400)
+            fail_msg("header length '%s' gave %d", bad_lengths[i], r.status);
+        tc_http_reply_free(&r);
+    }
 }
 
 static void oversized_request_is_rejected(void **state)

@@ -238,7 +238,7 @@ static bool header_length(tc__http_req *r, size_t body_len, size_t *out, tc__htt
         return true;
     char *end = NULL;
     unsigned long long v = strtoull(h, &end, 10);
-    if (end == h || *end != '\0' || h[0] == '-' || v > (unsigned long long)body_len) {
+    if (end == h || *end != '\0' || h[0] < '0' || h[0] > '9' || v > (unsigned long long)body_len) {
         char msg[256];
         (void)snprintf(msg, sizeof msg,
                        "inference header size should be in range (0, %zu), got: %.40s", body_len,
