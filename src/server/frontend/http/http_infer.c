@@ -323,6 +323,7 @@ bool tc__http_infer_start(tc__http_req *r, tc__http_reply *reply)
     pthread_mutex_lock(&r->lock);
     MHD_suspend_connection(r->conn);
     atomic_fetch_add(&r->srv->suspended, 1u);
+    r->suspend_counted = true;
     tc_code rc =
         tc__core_infer_async_traced(r->srv->core, &r->infer, r->trace, infer_done, r, &err);
     if (rc != TC_OK) {

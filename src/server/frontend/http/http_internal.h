@@ -69,6 +69,7 @@ typedef struct tc__http_req {
     tc__buf body;
     bool too_large;
     bool started; /* the final handler call ran (infer suspended) */
+    bool suspend_counted; /* counted in srv->suspended until answered or terminated */
 
     pthread_mutex_t lock; /* guards reply and done between handler and core callback */
     bool done;
