@@ -9,11 +9,6 @@
 #include "frontend/grpc/grpc_internal.h"
 #include "proto/v2_pb.h"
 
-/* The core's streaming entry point is being written beside this frontend:
- * until it links, streams fall back to tc__core_infer_async (non-decoupled
- * models only). */
-#pragma weak tc__core_infer_stream
-
 #define DECOUPLED_UNARY "ModelInfer RPC doesn't support models with decoupled transaction policy"
 
 /* ---- jobs and items --------------------------------------------------------------------- */
@@ -322,18 +317,9 @@ static void stream_done(tc__infer_response *resp, const tc__error *err, bool fin
     tc__grpc_enqueue(job->srv, item);
 }
 
-static void stream_done_unary(tc__infer_response *resp, const tc__error *err, void *user_data)
-{
-    stream_done(resp, err, true, user_data);
-}
-
 static tc_code stream_submit(tc__core *core, tc__grpc_job *job, tc__error *err)
 {
-    tc_code (*fn)(tc__core *, const tc__infer_request *, tc__infer_stream_cb, void *, tc__error *) =
-        tc__core_infer_stream;
-    if (fn != NULL)
-        return tc__core_infer_stream_traced(core, &job->req, job->trace, stream_done, job, err);
-    return tc__core_infer_async_traced(core, &job->req, job->trace, stream_done_unary, job, err);
+    return tc__core_infer_stream_traced(core, &job->req, job->trace, stream_done, job, err);
 }
 
 static void stream_write(tc__grpc_call *c, tc__grpc_item *item)
