@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,23 +341,49 @@ static void vanish_pair(int http_port, int grpc_port)
     tc_grpc_raw_close(g);
 }
 
+/* Open descriptors of `pid`, or -1. */
+static long fd_count(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return -1;
+    long n = 0;
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* Wait (bounded, 10 s) until the server has closed the vanished clients'
+ * connections: its descriptor count is back to `limit` or below. */
+static void wait_fds_at_most(pid_t pid, long limit)
+{
+    for (int i = 0; i < 1000 && fd_count(pid) > limit; i++)
+        sleep_ms(10);
+    assert_true(fd_count(pid) <= limit);
+}
+
 static void vanishing_clients_do_not_leak(void **state)
 {
     fixture *f = *state;
     tc_test_server *s = &f->s[0];
     start_server(s, 0, 0, false);
+    long idle_fds = fd_count(s->pid);
+    assert_true(idle_fds > 0);
     /* Warm up allocator arenas, caches and thread pools with as many clients
      * as are measured, so that what grows afterwards is what leaks. */
     for (int i = 0; i < 500; i++)
         vanish_pair(s->http_port, s->grpc_port);
-    sleep_ms(500);
+    wait_fds_at_most(s->pid, idle_fds + 4);
     long before = rss_kb(s->pid);
     assert_true(before > 0);
     for (int i = 0; i < 500; i++) /* 1000 clients */
         vanish_pair(s->http_port, s->grpc_port);
-    /* The server notices the closed sockets asynchronously: give it a moment,
-     * then check it still serves. */
-    sleep_ms(500);
+    /* The server notices the closed sockets asynchronously: wait until every
+     * connection is gone (none may linger), then check it still serves. */
+    wait_fds_at_most(s->pid, idle_fds + 4);
     tc_http_reply r;
     assert_int_equal(tc_http_request(s->http_port, "GET", "/v2/health/ready", NULL, NULL, 0, &r),
                      0);
