@@ -49,17 +49,19 @@ TC_API const char *tc_code_name(tc_code code);
 /** Short English description of a code; never NULL. Thread-safe. @since 0.1.0 */
 TC_API const char *tc_code_str(tc_code code);
 
-/**
- * Allocator hook. Call before any other function of the library, from one
- * thread. Any NULL member keeps the C library's function.
- * @return TC_OK, or TC_E_INVALID_ARG when `alloc` is NULL.  @since 0.1.0
- */
+/** Allocation functions for tc_set_allocator(); a NULL member keeps the C library's. */
 typedef struct tc_allocator {
     void *(*malloc_fn)(size_t size);
     void *(*calloc_fn)(size_t count, size_t size);
     void *(*realloc_fn)(void *ptr, size_t size);
     void (*free_fn)(void *ptr);
 } tc_allocator;
+/**
+ * Route every allocation of the library through `alloc` (copied). Call before
+ * any other function of the library, from one thread; memory allocated before
+ * the call must not be freed after it. Not thread-safe.
+ * @return TC_OK, or TC_E_INVALID_ARG when `alloc` is NULL.  @since 0.1.0
+ */
 TC_API tc_code tc_set_allocator(const tc_allocator *alloc);
 
 /** Log levels, from most to least severe. */
