@@ -50,17 +50,18 @@ run_one() {
     echo "$rc $((end - start))" >"$logs/$name.rc"
 }
 
-# Simple job pool: start up to $jobs runs, wait for the batch, go on.
-set -- $targets
-while [ $# -gt 0 ]; do
-    n=0
-    while [ $# -gt 0 ] && [ $n -lt "$jobs" ]; do
-        run_one "$1" &
-        shift
-        n=$((n + 1))
-    done
-    wait
-done
+# Job pool: xargs keeps $jobs runs going, starting the next target as soon
+# as one ends (a batch-and-wait pool idles a core behind the slowest target).
+if [ "${FUZZ_LONG_ONE:-}" = 1 ]; then
+    run_one "$6"
+    exit 0
+fi
+export FUZZ_LONG_ONE=1
+# Targets in name order; the arguments repeat ours so the child sees them.
+for t in $targets; do echo "$(basename "$t") $t"; done | sort | cut -d' ' -f2 |
+    xargs -n 1 -P "$jobs" sh "$0" "$build" "$seconds" "$runs" "$jobs" "$logs"
+unset FUZZ_LONG_ONE
+targets=$(for t in $targets; do echo "$(basename "$t") $t"; done | sort | cut -d' ' -f2)
 
 status=0
 printf '%-18s %12s %7s %7s %8s %7s %6s\n' target execs wall_s cov ft crashes merged \
