@@ -194,6 +194,7 @@ static void counters_match_the_inferences(void **state)
                  zero_reasons[i]);
         assert_int_equal((int)sample(text, series), 0);
     }
+    assert_int_equal((int)sample(text, "nv_inference_pending_request_count" SIMPLE), 0);
     assert_int_equal((int)sample(text, "nv_inference_count" SIMPLE), 3);
     assert_int_equal((int)sample(text, "nv_inference_exec_count" SIMPLE), 3);
     assert_true(sample(text, "nv_inference_request_duration_us" SIMPLE) > 0);
@@ -305,6 +306,7 @@ static void text_parses_as_exposition_format(void **state)
     text = scrape(f);
     assert_non_null(strstr(text, "# TYPE nv_inference_request_success counter\n"));
     assert_non_null(strstr(text, "# TYPE nv_cpu_utilization gauge\n"));
+    assert_non_null(strstr(text, "# TYPE nv_inference_pending_request_count gauge\n"));
     double util = sample(text, "nv_cpu_utilization");
     assert_true(util >= 0.0 && util <= 1.0);
     double total = sample(text, "nv_cpu_memory_total_bytes");

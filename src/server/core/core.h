@@ -192,6 +192,16 @@ typedef struct tc__batch_stat {
     tc__stat_duration compute_output;
 } tc__batch_stat;
 
+/* Why a request failed, as upstream's `reason` label of
+ * nv_inference_request_failure says it. */
+typedef enum tc__fail_reason {
+    TC__FAIL_REJECTED, /* refused by the scheduler (unloading, sequence rules) */
+    TC__FAIL_CANCELED, /* cancelled before it completed */
+    TC__FAIL_BACKEND,  /* the backend's execute() reported an error */
+    TC__FAIL_OTHER,    /* anything else: validation, shared memory, outputs */
+    TC__FAIL_REASON_COUNT
+} tc__fail_reason;
+
 typedef struct tc__model_stats {
     char *name;
     char *version;
@@ -202,6 +212,8 @@ typedef struct tc__model_stats {
         cache_miss;
     tc__batch_stat *batches; /* sorted by batch_size */
     size_t batch_count;
+    uint64_t fail_by_reason[TC__FAIL_REASON_COUNT]; /* sums to fail.count */
+    uint64_t pending_count; /* queued, not yet executing (a gauge) */
 } tc__model_stats;
 
 /* Statistics of READY versions: all models (`name` NULL), one model, or one

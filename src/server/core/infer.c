@@ -255,6 +255,7 @@ static void record_stats(tc__model_handle *mv, tc__job **jobs, const tc__backend
         tc__job *job = jobs[i];
         if (brs[slot[i]].error.code != TC_OK) {
             add_duration(&s->fail, t[3] - job->start_ns);
+            s->fail_by_reason[job->fail_reason]++;
             continue;
         }
         add_duration(&s->success, t[3] - job->start_ns);
@@ -314,6 +315,9 @@ void tc__run_batch(tc__model_handle *mv, uint32_t instance, tc__job **jobs, size
     t[2] = tc__now_ns();
     for (size_t i = 0; i < n; i++) {
         tc__backend_request *br = &brs[slot[i]];
+        /* Failed before execute(), in it, or after it (outputs, shm). */
+        jobs[i]->fail_reason = slot[i] < k && br->error.code != TC_OK ? TC__FAIL_BACKEND
+                                                                        : TC__FAIL_OTHER;
         if (br->request != jobs[i]->req)
             tc__seq_request_free(jobs[i], (tc__infer_request *)br->request);
         if (br->error.code == TC_OK && jobs[i]->seq != NULL)
@@ -425,10 +429,11 @@ void tc__core_response_free(tc__infer_response *resp)
     tc__free(resp);
 }
 
-static void record_fail(tc__model_handle *mv, uint64_t start_ns)
+static void record_fail(tc__model_handle *mv, uint64_t start_ns, tc__fail_reason reason)
 {
     pthread_mutex_lock(&mv->slock);
     add_duration(&mv->stats.fail, tc__now_ns() - start_ns);
+    mv->stats.fail_by_reason[reason]++;
     pthread_mutex_unlock(&mv->slock);
 }
 
@@ -453,8 +458,10 @@ static tc_code enqueue(tc__model_handle *mv, tc__job *job, tc__error *err)
         }
         /* Broadcast: the thread a signal would wake may be busy inline, or
          * not the one the job's sequence is bound to. */
-        if (rc == TC_OK)
+        if (rc == TC_OK) {
+            atomic_fetch_add(&mv->pending, 1);
             pthread_cond_broadcast(&mv->qcond);
+        }
     }
     pthread_mutex_unlock(&mv->qlock);
     if (stopping)
@@ -508,10 +515,13 @@ static tc_code submit(tc__core *core, const tc__infer_request *req, tc__trace *t
         job->req = tc__shm_binding_request(job->shm);
     if (rc == TC_OK)
         rc = tc__validate_request(cfg, mv->name, job->req, &job->batch_size, err);
-    if (rc == TC_OK)
-        rc = enqueue(mv, job, err);
     if (rc != TC_OK) {
-        record_fail(mv, start);
+        record_fail(mv, start, TC__FAIL_OTHER);
+        goto out;
+    }
+    rc = enqueue(mv, job, err);
+    if (rc != TC_OK) {
+        record_fail(mv, start, TC__FAIL_REJECTED);
         goto out;
     }
     return TC_OK; /* the job owns `mv` and the in-flight count now */
@@ -653,7 +663,7 @@ tc_code tc__core_infer_inline_traced(tc__core *core, const tc__infer_request *re
         rc = tc__validate_request(cfg, mv->name, run, &job.batch_size, err);
     if (rc != TC_OK) {
         tc__shm_binding_free(job.shm);
-        record_fail(mv, start);
+        record_fail(mv, start, TC__FAIL_OTHER);
         release_instance(mv, instance);
         tc__model_handle_release(mv);
         flight_done(core);

@@ -39,6 +39,7 @@ typedef struct tc__job {
     bool seq_end;         /* the request ends its sequence */
     tc__shm_binding *shm; /* its shm regions (held until completion), or NULL */
     tc__trace *trace;     /* sampled: the frontend's trace (stamped until the callback) */
+    tc__fail_reason fail_reason; /* set by tc__run_batch when the job fails */
 } tc__job;
 
 /* A FIFO of jobs. */
@@ -95,6 +96,7 @@ typedef struct tc__vstats {
     uint64_t inference_count;
     uint64_t execution_count;
     tc__stat_duration success, fail, queue, compute_input, compute_infer, compute_output;
+    uint64_t fail_by_reason[TC__FAIL_REASON_COUNT];
     tc__batch_stat *batches;
     size_t batch_count;
 } tc__vstats;
@@ -118,6 +120,7 @@ struct tc__model_handle {
 
     pthread_mutex_t qlock; /* guards queue, iqueues, stopping, busy, seqs, seq_count, iseqs */
     pthread_cond_t qcond;
+    atomic_size_t pending; /* jobs queued and not yet taken by an instance */
     tc__jobq queue;    /* jobs any instance may run */
     tc__jobq *iqueues; /* per instance: jobs of the sequences bound to it */
     bool stopping;

@@ -154,6 +154,7 @@ static size_t gather(tc__model_handle *mv, uint32_t me, tc__job **out, size_t ca
         if (q->head == NULL)
             q->tail = NULL;
         out[0]->next = NULL;
+        atomic_fetch_sub(&mv->pending, 1);
         return 1;
     }
     uint64_t items = 0;
@@ -166,6 +167,7 @@ static size_t gather(tc__model_handle *mv, uint32_t me, tc__job **out, size_t ca
         return 0;
     }
     unlink_chosen(q, out, n);
+    atomic_fetch_sub(&mv->pending, n);
     return n;
 }
 

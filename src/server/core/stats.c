@@ -29,6 +29,7 @@ static tc_code snapshot(tc__model_handle *mv, tc__model_stats *s)
     s->execution_count = v->execution_count;
     s->success = v->success;
     s->fail = v->fail;
+    memcpy(s->fail_by_reason, v->fail_by_reason, sizeof s->fail_by_reason);
     s->queue = v->queue;
     s->compute_input = v->compute_input;
     s->compute_infer = v->compute_infer;
@@ -39,6 +40,7 @@ static tc_code snapshot(tc__model_handle *mv, tc__model_stats *s)
     }
     bool ok = s->batches != NULL || v->batch_count == 0;
     pthread_mutex_unlock(&mv->slock);
+    s->pending_count = atomic_load(&mv->pending);
     return ok && s->name != NULL && s->version != NULL ? TC_OK : TC_E_NOMEM;
 }
 

@@ -90,6 +90,43 @@ static void test_preferred_size_runs_one_execution(void **state)
     ut_repo_remove(repo);
 }
 
+/* Queued requests show in the pending gauge until an instance takes them:
+ * three wait for the preferred size (the delay is 10 s), the fourth
+ * releases the batch and the gauge returns to zero. */
+static void test_pending_counts_queued_requests(void **state)
+{
+    (void)state;
+    char *repo = identity_repo("10000000");
+    tc__core *core = ut_start(repo);
+    tc__infer_request r[4];
+    ut_collect c[4];
+    tc__error err;
+    tc__model_stats *st = NULL;
+    for (size_t i = 0; i < 4; i++) {
+        int32_t v = (int32_t)i;
+        const int64_t shape[2] = {1, 1};
+        ut_init_request(&r[i], "dyn");
+        ut_add_input(&r[i], "INPUT0", TC_DTYPE_INT32, shape, 2, &v, sizeof v);
+        ut_collect_init(&c[i]);
+        stats_of(core, "dyn", &st);
+        assert_int_equal(st[0].pending_count, i);
+        tc__model_stats_free(st, 1);
+        assert_int_equal(tc__core_infer_async(core, &r[i], ut_on_done, &c[i], &err), TC_OK);
+    }
+    for (size_t i = 0; i < 4; i++) {
+        assert_true(ut_wait(&c[i]));
+        assert_int_equal(c[i].err.code, TC_OK);
+        ut_collect_cleanup(&c[i]);
+        tc__infer_request_cleanup(&r[i]);
+    }
+    stats_of(core, "dyn", &st);
+    assert_int_equal(st[0].pending_count, 0);
+    assert_int_equal(st[0].execution_count, 1);
+    tc__model_stats_free(st, 1);
+    tc__core_free(core);
+    ut_repo_remove(repo);
+}
+
 /* Fewer than the preferred size (1 + 2 = 3 < 4) run together once the
  * queue delay has passed. */
 static void test_delay_flushes_partial_batch(void **state)
@@ -185,6 +222,7 @@ static void test_add_sub_batched_requests(void **state)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_preferred_size_runs_one_execution),
+    cmocka_unit_test(test_pending_counts_queued_requests),
     cmocka_unit_test(test_delay_flushes_partial_batch),
     cmocka_unit_test(test_max_batch_size_splits),
     cmocka_unit_test(test_add_sub_batched_requests),

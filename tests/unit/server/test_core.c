@@ -479,6 +479,9 @@ static void test_simple_add_sub_and_stats(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(s[0].success.count, 3);
     assert_int_equal(s[0].fail.count, 1);
+    assert_int_equal(s[0].fail_by_reason[TC__FAIL_OTHER], 1); /* validation */
+    assert_int_equal(s[0].fail_by_reason[TC__FAIL_BACKEND], 0);
+    assert_int_equal(s[0].fail_by_reason[TC__FAIL_REJECTED], 0);
     assert_int_equal(s[0].queue.count, 3);
     assert_int_equal(s[0].compute_infer.count, 3);
     assert_int_equal(s[0].inference_count, 3);

@@ -161,6 +161,10 @@ static void test_sequence_errors(void **state)
     assert_int_equal(tc__core_model_stats(core, "simple_sequence", NULL, &st, &n, &err), TC_OK);
     assert_int_equal(st[0].fail.count, 4);
     assert_int_equal(st[0].success.count, 0);
+    /* The sequence batcher refused all four: REJECTED, as upstream labels it. */
+    assert_int_equal(st[0].fail_by_reason[TC__FAIL_REJECTED], 4);
+    assert_int_equal(st[0].fail_by_reason[TC__FAIL_OTHER], 0);
+    assert_int_equal(st[0].fail_by_reason[TC__FAIL_BACKEND], 0);
     tc__model_stats_free(st, n);
     tc__core_free(core);
 }

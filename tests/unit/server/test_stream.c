@@ -157,6 +157,15 @@ static void test_square_n_responses_and_error(void **state)
     assert_int_equal(c.err.code, TC_E_INVALID_ARG);
     assert_non_null(strstr(c.err.msg, "must not be negative"));
     ut_collect_cleanup(&c);
+    /* The backend's execute() failed it: reason BACKEND. */
+    tc__model_stats *st = NULL;
+    size_t ns = 0;
+    tc__error err;
+    assert_int_equal(tc__core_model_stats(core, "square_int32", NULL, &st, &ns, &err), TC_OK);
+    assert_int_equal(st[0].fail.count, 1);
+    assert_int_equal(st[0].fail_by_reason[TC__FAIL_BACKEND], 1);
+    assert_int_equal(st[0].fail_by_reason[TC__FAIL_OTHER], 0);
+    tc__model_stats_free(st, ns);
     /* Zero: only the final flag. */
     n = 0;
     memcpy(r.inputs[0].owned, &n, sizeof n);

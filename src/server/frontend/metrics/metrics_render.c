@@ -63,6 +63,11 @@ static const model_family k_success = {"nv_inference_request_success", "counter"
                                        "Number of successful inference requests, all batch sizes",
                                        success_count};
 
+static uint64_t pending_count(const tc__model_stats *s)
+{
+    return s->pending_count;
+}
+
 static const model_family k_after_failure[] = {
     {"nv_inference_count", "counter",
      "Number of inferences performed (does not include cached requests)", inference_count},
@@ -83,13 +88,17 @@ static const model_family k_after_failure[] = {
      "Cumulative inference compute output duration in microseconds (does not include cached "
      "requests)",
      compute_output_us},
+    {"nv_inference_pending_request_count", "gauge",
+     "Instantaneous number of pending requests awaiting execution per-model.", pending_count},
 };
 
-/* Upstream's failure reasons. The core counts failures without a reason
- * yet, so every failure is reported as OTHER (the sum over reasons is right).
- * TODO(#7): split BACKEND from OTHER once tc__model_stats carries reasons. */
-static const char *const k_reasons[] = {"REJECTED", "CANCELED", "BACKEND", "OTHER"};
-#define REASON_COUNT (sizeof k_reasons / sizeof k_reasons[0])
+/* Upstream's failure reasons, indexed by tc__fail_reason. */
+static const char *const k_reasons[TC__FAIL_REASON_COUNT] = {
+    [TC__FAIL_REJECTED] = "REJECTED",
+    [TC__FAIL_CANCELED] = "CANCELED",
+    [TC__FAIL_BACKEND] = "BACKEND",
+    [TC__FAIL_OTHER] = "OTHER",
+};
 
 /* A label value with `\`, `"` and newlines escaped as the format requires. */
 static tc_code append_label_value(tc__buf *out, const char *v)
@@ -144,11 +153,9 @@ static tc_code append_failures(tc__buf *out, const tc__model_stats *stats, size_
 {
     tc_code rc = append_header(out, FAILURE_NAME, "counter", FAILURE_HELP);
     for (size_t i = 0; i < count && rc == TC_OK; i++) {
-        for (size_t r = 0; r < REASON_COUNT && rc == TC_OK; r++) {
-            bool other = strcmp(k_reasons[r], "OTHER") == 0;
+        for (size_t r = 0; r < TC__FAIL_REASON_COUNT && rc == TC_OK; r++)
             rc = append_sample(out, FAILURE_NAME, &stats[i], k_reasons[r],
-                               other ? stats[i].fail.count : 0u);
-        }
+                               stats[i].fail_by_reason[r]);
     }
     return rc;
 }
