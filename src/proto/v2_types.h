@@ -9,6 +9,7 @@
 #ifndef TC_SRC_PROTO_V2_TYPES_H
 #define TC_SRC_PROTO_V2_TYPES_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -109,6 +110,11 @@ typedef struct tc__infer_request {
     /* gRPC triton_enable_empty_final_response (GRPC.md section 6); added
      * after the first version: zero-initialise. */
     bool enable_empty_final_response;
+    /* Server only, not on the wire: the frontend sets *cancelled when the
+     * client has gone (stream reset, connection closed, deadline passed);
+     * the core then fails the request with TC_E_CANCELLED instead of
+     * executing it, if it has not started yet. NULL: never cancelled. */
+    const atomic_bool *cancelled;
 } tc__infer_request;
 
 typedef struct tc__infer_response {

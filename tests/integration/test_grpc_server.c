@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "grpc_raw.h"
@@ -738,11 +739,10 @@ static void client_vanishes_mid_stream(void **state)
     tc_grpc_raw_reply_free(&r);
 }
 
-static void deadline_exceeded(void **state)
+/* A framed ModelInferRequest for the "slow" model (setup_slow). */
+static uint8_t *slow_request(size_t *flen)
 {
     int32_t v[2] = {1, 2};
-    size_t flen;
-    uint8_t *f;
     Inference__ModelInferRequest req = INFERENCE__MODEL_INFER_REQUEST__INIT;
     Inference__ModelInferRequest__InferInputTensor t =
         INFERENCE__MODEL_INFER_REQUEST__INFER_INPUT_TENSOR__INIT;
@@ -758,7 +758,13 @@ static void deadline_exceeded(void **state)
     req.inputs = &tp;
     req.n_raw_input_contents = 1;
     req.raw_input_contents = &raw;
-    f = packed(&req.base, &flen);
+    return packed(&req.base, flen);
+}
+
+static void deadline_exceeded(void **state)
+{
+    size_t flen;
+    uint8_t *f = slow_request(&flen);
     tc_grpc_raw_reply r;
     assert_int_equal(
         tc_grpc_raw_call(conn_of(state), SVC "ModelInfer", "grpc-timeout: 200m\n", f, flen, &r), 0);
@@ -769,6 +775,71 @@ static void deadline_exceeded(void **state)
     assert_int_equal(r.grpc_status, 0);
     tc_grpc_raw_reply_free(&r);
     free(f);
+}
+
+/* Statistics of "slow": successes, failures and executions. A connection
+ * of its own per call: a raw connection holds a bounded number of streams. */
+static void slow_stats(void **state, uint64_t *success, uint64_t *fail, uint64_t *execs)
+{
+    Inference__ModelStatisticsRequest q = INFERENCE__MODEL_STATISTICS_REQUEST__INIT;
+    q.name = "slow";
+    size_t flen;
+    uint8_t *f = packed(&q.base, &flen);
+    tc_grpc_raw *c = NULL;
+    assert_int_equal(tc_grpc_raw_connect(&c, ((fixture *)*state)->server.grpc_port), 0);
+    tc_grpc_raw_reply r;
+    assert_int_equal(tc_grpc_raw_call(c, SVC "ModelStatistics", NULL, f, flen, &r), 0);
+    free(f);
+    tc_grpc_raw_close(c);
+    assert_int_equal(r.grpc_status, 0);
+    assert_int_equal(r.count, 1);
+    Inference__ModelStatisticsResponse *s =
+        inference__model_statistics_response__unpack(NULL, r.lens[0], r.msgs[0]);
+    assert_non_null(s);
+    assert_int_equal(s->n_model_stats, 1);
+    *success = s->model_stats[0]->inference_stats->success->count;
+    *fail = s->model_stats[0]->inference_stats->fail->count;
+    *execs = s->model_stats[0]->execution_count;
+    inference__model_statistics_response__free_unpacked(s, NULL);
+    tc_grpc_raw_reply_free(&r);
+}
+
+/* A call whose client resets its stream while the request waits in the
+ * queue is dropped there: it never executes and counts as a failure. Three
+ * calls on a one-instance model taking 1.5 s each: when A's reply arrives,
+ * B is executing and C is queued; the client cancels C. */
+static void cancelled_call_never_executes(void **state)
+{
+    tc_grpc_raw *c = conn_of(state);
+    size_t flen;
+    uint8_t *f = slow_request(&flen);
+    int32_t sid[3];
+    for (int i = 0; i < 3; i++) {
+        sid[i] = tc_grpc_raw_start(c, SVC "ModelInfer", NULL);
+        assert_true(sid[i] > 0);
+        assert_int_equal(tc_grpc_raw_send(c, sid[i], f, flen, true), 0);
+    }
+    free(f);
+    tc_grpc_raw_reply r;
+    assert_int_equal(tc_grpc_raw_wait(c, sid[0], 0, 10000, &r), 0);
+    assert_int_equal(r.grpc_status, 0);
+    tc_grpc_raw_reply_free(&r);
+    assert_int_equal(tc_grpc_raw_reset(c, sid[2]), 0);
+    assert_int_equal(tc_grpc_raw_wait(c, sid[1], 0, 10000, &r), 0);
+    assert_int_equal(r.grpc_status, 0);
+    tc_grpc_raw_reply_free(&r);
+    /* C completes (cancelled) when the instance reaches it, right after B. */
+    uint64_t success = 0, fail = 0, execs = 0;
+    for (int i = 0; i < 1000; i++) {
+        slow_stats(state, &success, &fail, &execs);
+        if (fail > 0)
+            break;
+        struct timespec ts = {0, 10 * 1000 * 1000}; /* poll interval */
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(fail, 1);
+    assert_int_equal(success, 2);
+    assert_int_equal(execs, 2);
 }
 
 /* ---- repository, shared memory, settings ------------------------------------------------ */
@@ -1011,6 +1082,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(stream_decoupled, setup, teardown),
     cmocka_unit_test_setup_teardown(client_vanishes_mid_stream, setup, teardown),
     cmocka_unit_test_setup_teardown(deadline_exceeded, setup_slow, teardown),
+    cmocka_unit_test_setup_teardown(cancelled_call_never_executes, setup_slow, teardown),
     cmocka_unit_test_setup_teardown(repository_rpcs, setup_explicit, teardown),
     cmocka_unit_test_setup_teardown(shared_memory_rpcs, setup, teardown),
     cmocka_unit_test_setup_teardown(trace_and_log_settings, setup, teardown),

@@ -222,10 +222,19 @@ static void job_complete(tc__job *job, tc__infer_response *resp, const tc__error
 }
 
 /* Fill br for `job`; false (with br->error set) when it cannot run. */
+static bool cancelled(const tc__job *job)
+{
+    return job->cancelled != NULL && atomic_load(job->cancelled);
+}
+
 static bool prepare(tc__model_handle *mv, tc__job *job, tc__backend_request *br)
 {
     memset(br, 0, sizeof *br);
     tc__error_clear(&br->error);
+    if (cancelled(job)) {
+        tc__error_set(&br->error, TC_E_CANCELLED, "request cancelled: the client has gone");
+        return false;
+    }
     br->batch_size = job->batch_size;
     br->decoupled = is_decoupled(mv->config);
     br->send = send_response;
@@ -315,9 +324,14 @@ void tc__run_batch(tc__model_handle *mv, uint32_t instance, tc__job **jobs, size
     t[2] = tc__now_ns();
     for (size_t i = 0; i < n; i++) {
         tc__backend_request *br = &brs[slot[i]];
-        /* Failed before execute(), in it, or after it (outputs, shm). */
-        jobs[i]->fail_reason = slot[i] < k && br->error.code != TC_OK ? TC__FAIL_BACKEND
-                                                                        : TC__FAIL_OTHER;
+        /* Failed before execute() (cancelled or not), in it, or after it
+         * (outputs, shm). */
+        if (br->error.code == TC_E_CANCELLED && slot[i] >= k)
+            jobs[i]->fail_reason = TC__FAIL_CANCELED;
+        else if (slot[i] < k && br->error.code != TC_OK)
+            jobs[i]->fail_reason = TC__FAIL_BACKEND;
+        else
+            jobs[i]->fail_reason = TC__FAIL_OTHER;
         if (br->request != jobs[i]->req)
             tc__seq_request_free(jobs[i], (tc__infer_request *)br->request);
         if (br->error.code == TC_OK && jobs[i]->seq != NULL)
@@ -509,6 +523,7 @@ static tc_code submit(tc__core *core, const tc__infer_request *req, tc__trace *t
     job->user_data = user_data;
     job->start_ns = start;
     job->trace = trace;
+    job->cancelled = req->cancelled;
     tc__trace_set_version(trace, mv->version);
     rc = tc__shm_bind(core, req, &job->shm, err);
     if (job->shm != NULL)

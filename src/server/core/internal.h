@@ -40,6 +40,7 @@ typedef struct tc__job {
     tc__shm_binding *shm; /* its shm regions (held until completion), or NULL */
     tc__trace *trace;     /* sampled: the frontend's trace (stamped until the callback) */
     tc__fail_reason fail_reason; /* set by tc__run_batch when the job fails */
+    const atomic_bool *cancelled; /* the frontend's flag (req->cancelled), or NULL */
 } tc__job;
 
 /* A FIFO of jobs. */

@@ -127,6 +127,55 @@ static void test_pending_counts_queued_requests(void **state)
     ut_repo_remove(repo);
 }
 
+/* A queued request whose frontend sets its cancelled flag is failed with
+ * TC_E_CANCELLED when its batch runs, without reaching the backend; the
+ * other requests of the batch are unaffected. */
+static void test_cancelled_request_skips_execution(void **state)
+{
+    (void)state;
+    char *repo = identity_repo("10000000");
+    tc__core *core = ut_start(repo);
+    tc__infer_request r[4];
+    ut_collect c[4];
+    atomic_bool gone;
+    atomic_init(&gone, false);
+    tc__error err;
+    for (size_t i = 0; i < 4; i++) {
+        int32_t v = (int32_t)i;
+        const int64_t shape[2] = {1, 1};
+        ut_init_request(&r[i], "dyn");
+        ut_add_input(&r[i], "INPUT0", TC_DTYPE_INT32, shape, 2, &v, sizeof v);
+        if (i == 1)
+            r[i].cancelled = &gone;
+        ut_collect_init(&c[i]);
+        if (i == 3)
+            atomic_store(&gone, true); /* the client of request 1 left */
+        assert_int_equal(tc__core_infer_async(core, &r[i], ut_on_done, &c[i], &err), TC_OK);
+    }
+    for (size_t i = 0; i < 4; i++) {
+        assert_true(ut_wait(&c[i]));
+        if (i == 1) {
+            assert_int_equal(c[i].err.code, TC_E_CANCELLED);
+            assert_null(c[i].last);
+        } else {
+            assert_int_equal(c[i].err.code, TC_OK);
+            assert_int_equal(ut_i32(c[i].last, "OUTPUT0"), (int32_t)i);
+        }
+        ut_collect_cleanup(&c[i]);
+        tc__infer_request_cleanup(&r[i]);
+    }
+    tc__model_stats *st = NULL;
+    stats_of(core, "dyn", &st);
+    assert_int_equal(st[0].success.count, 3);
+    assert_int_equal(st[0].fail.count, 1);
+    assert_int_equal(st[0].fail_by_reason[TC__FAIL_CANCELED], 1);
+    assert_int_equal(st[0].inference_count, 3);
+    assert_int_equal(st[0].execution_count, 1);
+    tc__model_stats_free(st, 1);
+    tc__core_free(core);
+    ut_repo_remove(repo);
+}
+
 /* Fewer than the preferred size (1 + 2 = 3 < 4) run together once the
  * queue delay has passed. */
 static void test_delay_flushes_partial_batch(void **state)
@@ -223,6 +272,7 @@ static void test_add_sub_batched_requests(void **state)
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_preferred_size_runs_one_execution),
     cmocka_unit_test(test_pending_counts_queued_requests),
+    cmocka_unit_test(test_cancelled_request_skips_execution),
     cmocka_unit_test(test_delay_flushes_partial_batch),
     cmocka_unit_test(test_max_batch_size_splits),
     cmocka_unit_test(test_add_sub_batched_requests),

@@ -149,6 +149,7 @@ static tc_code decode_request(tc__grpc_job *job, const uint8_t *msg, size_t len,
         return rc;
     }
     job->req_live = true;
+    job->req.cancelled = &job->call->cancelled;
     return TC_OK;
 }
 

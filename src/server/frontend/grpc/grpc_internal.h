@@ -104,6 +104,10 @@ struct tc__grpc_call {
     int status;
     char *status_msg;
     unsigned pending; /* jobs in flight */
+    /* Set (I/O thread) when the stream or connection goes away or the
+     * deadline passes while jobs are in flight; read by the core's threads
+     * through tc__infer_request.cancelled, so queued work is dropped. */
+    atomic_bool cancelled;
     /* ModelStreamInfer: non-decoupled responses go out in request order. */
     uint64_t next_seq;
     uint64_t write_seq;

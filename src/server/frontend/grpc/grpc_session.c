@@ -107,6 +107,8 @@ static void call_detach(tc__grpc_call *c)
     c->conn = NULL;
     c->closed = true;
     clear_deadline(c);
+    if (c->pending > 0)
+        atomic_store(&c->cancelled, true); /* nobody is left to answer */
 }
 
 void tc__grpc_call_maybe_free(tc__grpc_call *c)
@@ -568,8 +570,10 @@ void tc__grpc_conn_timers(tc__grpc_conn *conn, uint64_t now)
     const tc__grpc_options *o = &conn->srv->opts;
     if (conn->srv->deadline_calls > 0) {
         for (tc__grpc_call *c = conn->calls; c != NULL; c = c->next) {
-            if (c->deadline_ms != 0 && !c->finished && now >= c->deadline_ms)
+            if (c->deadline_ms != 0 && !c->finished && now >= c->deadline_ms) {
+                atomic_store(&c->cancelled, true);
                 tc__grpc_call_finish(c, TC__GRPC_DEADLINE_EXCEEDED, "Deadline Exceeded");
+            }
         }
     }
     if (conn->ping_outstanding) {
