@@ -45,6 +45,7 @@ typedef struct options {
     const char *http_address;
     const char *control_mode;
     const char *server_id;
+    const char *backend_directory;
     const char *metrics_address;
     unsigned long metrics_interval_ms;
     bool allow_cpu_metrics, allow_gpu_metrics;
@@ -138,6 +139,8 @@ static const flag k_flags[] = {
     {"allow-client-shm", FLAG_BOOL, OPT(allow_client_shm), "allow shm registration (stored)"},
     {"repository-poll-secs", FLAG_UINT, OPT(poll_secs), "poll mode interval (default 15)"},
     {"id", FLAG_STRING, OPT(server_id), "server name in metadata (default triton)"},
+    {"backend-directory", FLAG_STRING, OPT(backend_directory),
+     "where backend plugins (libtritonc_NAME.so) are found after the model's directory"},
     {"help", FLAG_BOOL, OPT(help), "print this help"},
 };
 
@@ -484,6 +487,7 @@ static int serve(const options *o, tc__control_mode mode, const tc__trace_settin
     co.strict_readiness = o->strict_readiness;
     co.poll_secs = (uint32_t)o->poll_secs;
     co.server_id = o->server_id;
+    co.backend_directory = o->backend_directory;
     co.trace = trace;
     tc__core *core = NULL;
     frontends f = {NULL, NULL, NULL};

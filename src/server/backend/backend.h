@@ -7,7 +7,7 @@
  * once for the same (state, instance) pair; different instances of one
  * model may run concurrently, so shared state must be read-only or locked.
  *
- * The shape follows the planned dlopen plugin ABI (include/tritonc/backend.h):
+ * Plugins (include/tritonc/backend.h, plugin.c) are adapted to this vtable:
  * init = model initialise, execute = instance execute over a batch of
  * requests, fini = model finalise.
  *
@@ -34,11 +34,13 @@
 
 /* What init() sees of the model. Borrowed for the call; `config` stays
  * valid until fini(). */
+struct tc__backend;
 typedef struct tc__backend_model {
     const char *name;
     int64_t version;
     const char *path; /* the model directory */
     const Inference__ModelConfig *config;
+    const struct tc__backend *backend; /* the backend being initialised */
 } tc__backend_model;
 
 struct tc__backend_request;
@@ -122,10 +124,25 @@ void tc__backend_sleep_ms(uint64_t ms);
 const tc__backend *tc__backend_find(const char *name);
 
 /* Pick the backend for a model: config `backend` naming a built-in, else a
+ * plugin libtritonc_<backend>.so in one of `dirs` (plugin.c), else a
  * canonical model name (simple, simple_int8, ...) served by its built-in
- * (logged), else TC_E_INVALID_ARG with a reason. */
+ * (logged), else TC_E_INVALID_ARG with a reason. The caller owns one
+ * reference to the result (tc__backend_release). */
 tc_code tc__backend_select(const Inference__ModelConfig *cfg, const char *model_name,
-                           const tc__backend **out, tc__error *err);
+                           const char *const *dirs, size_t dir_count, const tc__backend **out,
+                           tc__error *err);
+
+/* The plugin for backend `name`: <dir>/<name>/libtritonc_<name>.so or
+ * <dir>/libtritonc_<name>.so for each of `dirs` in order, loaded once per
+ * path and referenced (+1 for the caller). TC_E_NOT_FOUND when no file
+ * exists (err untouched); TC_E_INVALID_ARG when one exists but cannot be
+ * used (err says why). */
+tc_code tc__backend_plugin_find(const char *name, const char *const *dirs, size_t dir_count,
+                                const tc__backend **out, tc__error *err);
+/* References on a backend: no-ops for built-ins; a plugin's library is
+ * closed when its last reference goes. Thread-safe. */
+void tc__backend_retain(const tc__backend *b);
+void tc__backend_release(const tc__backend *b);
 
 /* Append an output to `resp`, taking ownership of `owned` (tc__malloc'ed,
  * `byte_size` bytes; freed even on failure). */

@@ -42,7 +42,8 @@ const tc__backend *tc__backend_find(const char *name)
 }
 
 tc_code tc__backend_select(const Inference__ModelConfig *cfg, const char *model_name,
-                           const tc__backend **out, tc__error *err)
+                           const char *const *dirs, size_t dir_count, const tc__backend **out,
+                           tc__error *err)
 {
     const char *backend = cfg->backend != NULL ? cfg->backend : "";
     const char *platform = cfg->platform != NULL ? cfg->platform : "";
@@ -52,6 +53,11 @@ tc_code tc__backend_select(const Inference__ModelConfig *cfg, const char *model_
     if (b != NULL) {
         *out = b;
         return TC_OK;
+    }
+    if (backend[0] != '\0') {
+        tc_code rc = tc__backend_plugin_find(backend, dirs, dir_count, out, err);
+        if (rc != TC_E_NOT_FOUND)
+            return rc;
     }
     for (size_t i = 0; i < sizeof k_canonical / sizeof k_canonical[0]; i++) {
         if (strcmp(k_canonical[i].model, model_name) == 0) {
@@ -72,8 +78,10 @@ tc_code tc__backend_select(const Inference__ModelConfig *cfg, const char *model_
         err, TC_E_INVALID_ARG,
         "unable to find backend '%s' (platform '%s') for model '%s'; built-in "
         "backends are tritonc_add_sub, tritonc_identity, tritonc_sequence, "
-        "tritonc_sequence_accumulate, tritonc_repeat, tritonc_square and onnxruntime",
-        backend[0] != '\0' ? backend : platform, platform, model_name);
+        "tritonc_sequence_accumulate, tritonc_repeat, tritonc_square and onnxruntime, and no "
+        "plugin libtritonc_%s.so is in the model directory or --backend-directory",
+        backend[0] != '\0' ? backend : platform, platform, model_name,
+        backend[0] != '\0' ? backend : platform);
 }
 
 tc_code tc__backend_output_add(tc__infer_response *resp, const char *name, tc_dtype dtype,

@@ -145,6 +145,8 @@ tc_code tc__core_new(const tc__core_options *opts, tc__core **out, tc__error *er
     core->strict_model_config = opts->strict_model_config;
     core->poll_secs = opts->poll_secs > 0 ? opts->poll_secs : 15;
     core->server_id = tc__strdup(opts->server_id != NULL ? opts->server_id : "triton");
+    if (opts->backend_directory != NULL && opts->backend_directory[0] != '\0')
+        core->backend_dir = tc__strdup(opts->backend_directory);
     core->repos = tc__calloc(opts->repository_count + 1, sizeof *core->repos);
     core->shm = tc__shm_registry_new();
     tc_code rc =
@@ -203,6 +205,7 @@ void tc__core_free(tc__core *core)
         tc__free(core->repos[i]);
     tc__free(core->repos);
     tc__free(core->server_id);
+    tc__free(core->backend_dir);
     for (size_t i = 0; i < core->trace_model_count; i++)
         tc__free(core->trace_models[i].model);
     tc__free(core->trace_models);

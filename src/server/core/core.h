@@ -34,6 +34,9 @@ typedef struct tc__core_options {
     bool strict_readiness; /* ready only when every model loaded fine */
     uint32_t poll_secs;    /* poll mode interval; 0 = 15 */
     const char *server_id; /* server metadata "name"; NULL = "triton" */
+    /* Where backend plugins are looked for after the model's directory
+     * (--backend-directory); NULL = only there. */
+    const char *backend_directory;
     /* Initial global trace settings (--trace-*); NULL = tracing off. */
     const struct tc__trace_settings *trace;
 } tc__core_options;

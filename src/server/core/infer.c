@@ -372,11 +372,14 @@ static size_t instance_count(const Inference__ModelConfig *cfg)
 
 tc_code tc__mv_start(tc__model_handle *mv, tc__error *err)
 {
-    tc__backend_model bm = {mv->name, mv->version, mv->dir, mv->config};
+    tc__backend_model bm = {mv->name, mv->version, mv->dir, mv->config, mv->backend};
     void *state = NULL;
     tc_code rc = mv->backend->init(&bm, &state, err);
-    if (rc != TC_OK)
+    if (rc != TC_OK) {
+        tc__backend_release(mv->backend); /* the version will never run */
+        mv->backend = NULL;
         return rc;
+    }
     mv->backend_state = state;
     size_t n = instance_count(mv->config);
     mv->cheap = mv->backend->is_cheap != NULL && mv->backend->is_cheap(state);
@@ -405,14 +408,30 @@ tc_code tc__mv_start(tc__model_handle *mv, tc__error *err)
     return TC_OK;
 }
 
+static bool any_busy(const tc__model_handle *mv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (mv->busy[i])
+            return true;
+    }
+    return false;
+}
+
 void tc__mv_stop(tc__model_handle *mv)
 {
     pthread_mutex_lock(&mv->qlock);
     mv->stopping = true;
     pthread_cond_broadcast(&mv->qcond);
     pthread_mutex_unlock(&mv->qlock);
-    for (size_t i = 0; i < mv->thread_count; i++)
+    size_t n = mv->thread_count;
+    for (size_t i = 0; i < n; i++)
         pthread_join(mv->threads[i], NULL);
+    /* An inline execution (tc__core_infer_inline) claimed before `stopping`
+     * may still run on an instance: fini() must wait for it. */
+    pthread_mutex_lock(&mv->qlock);
+    while (n > 0 && any_busy(mv, n))
+        pthread_cond_wait(&mv->qcond, &mv->qlock);
+    pthread_mutex_unlock(&mv->qlock);
     mv->thread_count = 0;
     pthread_mutex_lock(&mv->qlock);
     tc__seq_clear(mv); /* every job ran: only the table holds sequences */
@@ -430,6 +449,10 @@ void tc__mv_stop(tc__model_handle *mv)
     if (mv->backend_state != NULL) {
         mv->backend->fini(mv->backend_state);
         mv->backend_state = NULL;
+    }
+    if (mv->backend != NULL) {
+        tc__backend_release(mv->backend); /* a plugin closes with its last version */
+        mv->backend = NULL;
     }
 }
 
@@ -624,8 +647,9 @@ static void release_instance(tc__model_handle *mv, size_t instance)
 {
     pthread_mutex_lock(&mv->qlock);
     mv->busy[instance] = false;
-    if (mv->queue.head != NULL)
-        pthread_cond_broadcast(&mv->qcond); /* its thread may have work waiting */
+    /* Its thread may have work waiting, or tc__mv_stop waits for it. */
+    if (mv->queue.head != NULL || mv->stopping)
+        pthread_cond_broadcast(&mv->qcond);
     pthread_mutex_unlock(&mv->qlock);
 }
 

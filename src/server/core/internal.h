@@ -170,6 +170,7 @@ struct tc__core {
     bool strict_model_config;
     uint32_t poll_secs;
     char *server_id;
+    char *backend_dir; /* NULL = none */
 
     pthread_mutex_t lock; /* guards models, model_count, version states and reasons */
     tc__model_entry **models;

@@ -390,9 +390,9 @@ static char *dir_stamp(const char *dir)
 /* Build (but do not publish) the versions of a model. On failure `err`
  * holds the first failure; versions that failed are still returned,
  * UNAVAILABLE, so the index can list them. */
-static tc_code build_versions(tc__core *core, const char *name, const char *dir, const char *json,
-                              size_t json_len, tc__model_handle ***out, size_t *out_count,
-                              tc__error *err)
+static tc_code build_versions(tc__core *core, const char *name, const char *dir, bool trusted_dir,
+                              const char *json, size_t json_len, tc__model_handle ***out,
+                              size_t *out_count, tc__error *err)
 {
     *out = NULL;
     *out_count = 0;
@@ -410,9 +410,12 @@ static tc_code build_versions(tc__core *core, const char *name, const char *dir,
                                "under the version policy of model '%s'",
                                name);
     }
+    /* Plugins come from the model's directory only when it is the
+     * repository's: never from files a load request uploaded. */
+    const char *dirs[2] = {trusted_dir ? dir : NULL, core->backend_dir};
     const tc__backend *backend = NULL;
     if (rc == TC_OK)
-        rc = tc__backend_select(cfg, name, &backend, err);
+        rc = tc__backend_select(cfg, name, dirs, 2, &backend, err);
     tc__model_config_free(cfg);
     if (rc == TC_OK) {
         *out = tc__calloc(n, sizeof **out);
@@ -427,6 +430,7 @@ static tc_code build_versions(tc__core *core, const char *name, const char *dir,
         }
         (*out)[(*out_count)++] = mv;
         mv->backend = backend;
+        tc__backend_retain(backend); /* released with the version */
         tc__error verr;
         tc__error_clear(&verr);
         tc_code vrc = load_config(name, dir, json, json_len, &mv->config, &verr);
@@ -440,6 +444,8 @@ static tc_code build_versions(tc__core *core, const char *name, const char *dir,
             rc = tc__error_set(err, vrc, "version %" PRId64 ": %s", v[i], verr.msg);
         }
     }
+    if (backend != NULL)
+        tc__backend_release(backend); /* tc__backend_select's; each version holds its own */
     tc__free(v);
     return rc;
 }
@@ -545,7 +551,8 @@ tc_code tc__repo_load(tc__core *core, const char *name, const char *config_json,
     if (rc == TC_OK && dir == NULL)
         rc = tc__error_set(&lerr, TC_E_INVALID_ARG, "model directory of '%s' is gone", name);
     if (rc == TC_OK)
-        rc = build_versions(core, name, dir, config_json, config_len, &fresh, &n, &lerr);
+        rc = build_versions(core, name, dir, dir_override == NULL, config_json, config_len, &fresh,
+                            &n, &lerr);
     if (rc != TC_OK && (n == 0 || has_ready(core, e))) {
         /* A failed reload keeps the loaded versions serving. */
         for (size_t i = 0; i < n; i++) {
