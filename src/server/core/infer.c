@@ -474,6 +474,14 @@ static void record_fail(tc__model_handle *mv, uint64_t start_ns, tc__fail_reason
     pthread_mutex_unlock(&mv->slock);
 }
 
+void tc__job_expire(tc__job *job)
+{
+    record_fail(job->mv, job->start_ns, TC__FAIL_REJECTED);
+    tc__error e;
+    tc__error_set(&e, TC_E_UNAVAILABLE, "Request timeout expired");
+    job_complete(job, NULL, &e);
+}
+
 static tc_code enqueue(tc__model_handle *mv, tc__job *job, tc__error *err)
 {
     pthread_mutex_lock(&mv->qlock);
@@ -490,6 +498,8 @@ static tc_code enqueue(tc__model_handle *mv, tc__job *job, tc__error *err)
             rc = tc__seq_bind(mv, job, err);
             if (rc == TC_OK)
                 tc__jobq_push(&mv->iqueues[job->seq->instance], job);
+        } else if (mv->sched.dynamic) {
+            rc = tc__sched_admit(mv, job, err);
         } else {
             tc__jobq_push(&mv->queue, job);
         }

@@ -32,14 +32,20 @@ typedef struct tc__job {
     tc__infer_stream_cb stream_cb;
     void *user_data;
     uint64_t batch_size;
-    uint64_t start_ns;    /* entered the core */
-    uint64_t enqueue_ns;  /* entered the queue */
-    tc__seq *seq;         /* sequence models: its sequence (holds one reference) */
-    bool seq_start;       /* the request starts its sequence */
-    bool seq_end;         /* the request ends its sequence */
-    tc__shm_binding *shm; /* its shm regions (held until completion), or NULL */
-    tc__trace *trace;     /* sampled: the frontend's trace (stamped until the callback) */
+    uint64_t start_ns;           /* entered the core */
+    uint64_t enqueue_ns;         /* entered the queue */
+    tc__seq *seq;                /* sequence models: its sequence (holds one reference) */
+    bool seq_start;              /* the request starts its sequence */
+    bool seq_end;                /* the request ends its sequence */
+    tc__shm_binding *shm;        /* its shm regions (held until completion), or NULL */
+    tc__trace *trace;            /* sampled: the frontend's trace (stamped until the callback) */
     tc__fail_reason fail_reason; /* set by tc__run_batch when the job fails */
+    /* Dynamic batching (sched.c): priority level (1 = highest; 0 without
+     * levels), queue deadline (0 = none) and what happens when it passes. */
+    uint64_t level;
+    uint64_t deadline_ns;
+    bool delay_on_timeout;        /* DELAY: move behind the other work instead of failing */
+    bool delayed;                 /* its deadline passed under DELAY: runs after the rest */
     const atomic_bool *cancelled; /* the frontend's flag (req->cancelled), or NULL */
 } tc__job;
 
@@ -77,6 +83,12 @@ typedef struct tc__sched {
     uint64_t preferred; /* gather until this many, then run at once */
     uint64_t delay_ns;  /* most the oldest queued job waits for a fuller batch */
     uint64_t idle_ns;   /* sequences: max_sequence_idle_microseconds */
+    /* Dynamic batching queue policy (EXTENSIONS.md schedule_policy). */
+    const Inference__ModelDynamicBatching *db; /* the config's; NULL without */
+    uint64_t levels;                           /* priority_levels (0 = priorities off) */
+    uint64_t default_level;                    /* for requests without a valid priority */
+    bool timeouts;                             /* some policy sets or allows queue timeouts */
+    bool bounded;                              /* some policy sets max_queue_size */
 } tc__sched;
 
 typedef struct tc__labels {
@@ -122,8 +134,8 @@ struct tc__model_handle {
     pthread_mutex_t qlock; /* guards queue, iqueues, stopping, busy, seqs, seq_count, iseqs */
     pthread_cond_t qcond;
     atomic_size_t pending; /* jobs queued and not yet taken by an instance */
-    tc__jobq queue;    /* jobs any instance may run */
-    tc__jobq *iqueues; /* per instance: jobs of the sequences bound to it */
+    tc__jobq queue;        /* jobs any instance may run */
+    tc__jobq *iqueues;     /* per instance: jobs of the sequences bound to it */
     bool stopping;
     bool *busy;      /* per instance: an execute() is running on it */
     tc__sched sched; /* set before the threads start, then read-only */
@@ -219,6 +231,13 @@ void tc__mv_ref(tc__model_handle *mv);
 /* scheduling (sched.c): queue a job, run instance threads. */
 void tc__sched_init(tc__model_handle *mv);
 void tc__jobq_push(tc__jobq *q, tc__job *job);
+/* qlock held; dynamic batching. Apply the queue policy of the job's
+ * priority level (full queue: TC_E_UNAVAILABLE "Exceeds maximum queue
+ * size"; its deadline) and queue it behind the jobs of its level and above. */
+tc_code tc__sched_admit(tc__model_handle *mv, tc__job *job, tc__error *err);
+/* Fail a job whose queue deadline passed (REJECT): UNAVAILABLE "Request
+ * timeout expired", counted as a REJECTED failure. Runs its callback. */
+void tc__job_expire(tc__job *job);
 /* Instance thread body; `arg` is a struct tc__instance. */
 void *tc__sched_instance_main(void *arg);
 /* Execute jobs[0..n) on `instance` and complete each (infer.c). */

@@ -57,7 +57,140 @@ void tc__sched_init(tc__model_handle *mv)
         s->preferred =
             largest_preferred(db->preferred_batch_size, db->n_preferred_batch_size, s->max_batch);
         s->delay_ns = db->max_queue_delay_microseconds * 1000u;
+        s->db = db;
+        s->levels = db->priority_levels;
+        s->default_level = db->default_priority_level;
+        if (s->levels > 0 && (s->default_level == 0 || s->default_level > s->levels))
+            s->default_level = s->levels;
+        const Inference__ModelQueuePolicy *p = db->default_queue_policy;
+        for (size_t i = 0; i <= db->n_priority_queue_policy; i++) {
+            if (i > 0)
+                p = db->priority_queue_policy[i - 1]->value;
+            if (p == NULL)
+                continue;
+            s->timeouts =
+                s->timeouts || p->default_timeout_microseconds > 0 || p->allow_timeout_override;
+            s->bounded = s->bounded || p->max_queue_size > 0;
+        }
     }
+}
+
+/* ---- dynamic batching queue policy ------------------------------------------ */
+
+/* The policy of `level`: its priority_queue_policy entry, else the default
+ * one, else none (no timeout, unbounded). */
+static const Inference__ModelQueuePolicy *policy_of(const tc__sched *s, uint64_t level)
+{
+    for (size_t i = 0; i < s->db->n_priority_queue_policy; i++) {
+        const Inference__ModelDynamicBatching__PriorityQueuePolicyEntry *e =
+            s->db->priority_queue_policy[i];
+        if (e->key == level && e->value != NULL)
+            return e->value;
+    }
+    return s->db->default_queue_policy;
+}
+
+/* Queue order: priority level, delayed jobs last, arrival within each. */
+static uint64_t rank(const tc__job *job)
+{
+    return job->delayed ? UINT64_MAX : job->level;
+}
+
+static void insert_ranked(tc__jobq *q, tc__job *job)
+{
+    if (q->tail == NULL || rank(q->tail) <= rank(job)) {
+        tc__jobq_push(q, job); /* the common case: one level */
+        return;
+    }
+    tc__job *prev = NULL;
+    tc__job *j = q->head;
+    while (j != NULL && rank(j) <= rank(job)) {
+        prev = j;
+        j = j->next;
+    }
+    job->next = j;
+    if (prev != NULL)
+        prev->next = job;
+    else
+        q->head = job;
+}
+
+tc_code tc__sched_admit(tc__model_handle *mv, tc__job *job, tc__error *err)
+{
+    const tc__sched *s = &mv->sched;
+    uint64_t level = 0;
+    if (s->levels > 0) {
+        level = job->req->priority;
+        if (level == 0 || level > s->levels)
+            level = s->default_level;
+    }
+    const Inference__ModelQueuePolicy *p = policy_of(s, level);
+    if (p != NULL && p->max_queue_size > 0) {
+        uint64_t queued = 0;
+        for (const tc__job *j = mv->queue.head; j != NULL; j = j->next)
+            queued += j->level == level;
+        if (queued >= p->max_queue_size)
+            return tc__error_set(err, TC_E_UNAVAILABLE, "Exceeds maximum queue size");
+    }
+    uint64_t timeout_us = p != NULL ? p->default_timeout_microseconds : 0;
+    uint64_t asked = job->req->timeout_us;
+    if (p != NULL && p->allow_timeout_override && asked != 0 &&
+        (timeout_us == 0 || asked < timeout_us))
+        timeout_us = asked;
+    job->level = level;
+    job->delay_on_timeout =
+        p != NULL && p->timeout_action == INFERENCE__MODEL_QUEUE_POLICY__TIMEOUT_ACTION__DELAY;
+    job->delayed = false;
+    job->deadline_ns = 0;
+    if (timeout_us > 0 && timeout_us < (UINT64_MAX - job->enqueue_ns) / 1000u)
+        job->deadline_ns = job->enqueue_ns + timeout_us * 1000u;
+    insert_ranked(&mv->queue, job);
+    return TC_OK;
+}
+
+/* qlock held. Deal with queued jobs whose deadline passed: REJECT ones are
+ * unlinked onto *expired (the caller fails them outside the lock), DELAY
+ * ones move behind everything else. Returns the next deadline, or 0. */
+static uint64_t expire(tc__model_handle *mv, tc__job **expired)
+{
+    tc__jobq *q = &mv->queue;
+    uint64_t now = tc__now_ns();
+    uint64_t next = 0;
+    tc__jobq late = {NULL, NULL};
+    tc__job *prev = NULL;
+    tc__job *j = q->head;
+    while (j != NULL) {
+        tc__job *following = j->next;
+        if (j->deadline_ns == 0 || now < j->deadline_ns) {
+            if (j->deadline_ns != 0 && (next == 0 || j->deadline_ns < next))
+                next = j->deadline_ns;
+            prev = j;
+            j = following;
+            continue;
+        }
+        if (prev != NULL)
+            prev->next = following;
+        else
+            q->head = following;
+        if (q->tail == j)
+            q->tail = prev;
+        j->deadline_ns = 0;
+        if (j->delay_on_timeout) {
+            j->delayed = true;
+            tc__jobq_push(&late, j);
+        } else {
+            atomic_fetch_sub(&mv->pending, 1);
+            j->next = *expired;
+            *expired = j;
+        }
+        j = following;
+    }
+    for (tc__job *d = late.head; d != NULL;) {
+        tc__job *following = d->next;
+        tc__jobq_push(q, d); /* delayed jobs rank last: the tail is their place */
+        d = following;
+    }
+    return next;
 }
 
 void tc__jobq_push(tc__jobq *q, tc__job *job)
@@ -138,13 +271,23 @@ static void unlink_chosen(tc__jobq *q, tc__job *const *out, size_t n)
     }
 }
 
+/* The earlier of two wake times (0 = none). */
+static uint64_t earlier(uint64_t a, uint64_t b)
+{
+    return a == 0 ? b : (b == 0 || a < b ? a : b);
+}
+
 /* qlock held. Take the jobs of the next execution on `me`; 0 when there is
- * nothing to run yet (*wake_ns: when a partial batch becomes due, or 0). */
+ * nothing to run yet (*wake_ns: when a partial batch becomes due or a queue
+ * deadline passes, or 0). Jobs whose deadline passed under REJECT go to
+ * *expired for the caller to fail. */
 static size_t gather(tc__model_handle *mv, uint32_t me, tc__job **out, size_t cap,
-                     uint64_t *wake_ns)
+                     uint64_t *wake_ns, tc__job **expired)
 {
     *wake_ns = 0;
     tc__jobq *q = queue_of(mv, me);
+    uint64_t deadline = mv->sched.timeouts ? expire(mv, expired) : 0;
+    *wake_ns = deadline;
     if (q->head == NULL)
         return 0;
     const tc__sched *s = &mv->sched;
@@ -163,7 +306,7 @@ static size_t gather(tc__model_handle *mv, uint32_t me, tc__job **out, size_t ca
         return 0;
     uint64_t due = out[0]->enqueue_ns + s->delay_ns;
     if (items < s->preferred && s->delay_ns > 0 && !mv->stopping && tc__now_ns() < due) {
-        *wake_ns = due;
+        *wake_ns = earlier(due, deadline);
         return 0;
     }
     unlink_chosen(q, out, n);
@@ -205,20 +348,29 @@ void *tc__sched_instance_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&mv->qlock);
         size_t n = 0;
+        tc__job *expired = NULL;
         for (;;) {
             uint64_t wake = 0;
             if (!mv->busy[me])
-                n = gather(mv, me, batch, cap, &wake);
-            if (n > 0 || (mv->stopping && queue_of(mv, me)->head == NULL))
+                n = gather(mv, me, batch, cap, &wake, &expired);
+            if (n > 0 || expired != NULL || (mv->stopping && queue_of(mv, me)->head == NULL))
                 break;
             wait_until(mv, wake);
         }
-        if (n == 0) {
+        if (n == 0 && expired == NULL) {
             pthread_mutex_unlock(&mv->qlock);
             break; /* stopping and drained */
         }
-        mv->busy[me] = true;
+        if (n > 0)
+            mv->busy[me] = true;
         pthread_mutex_unlock(&mv->qlock);
+        while (expired != NULL) {
+            tc__job *j = expired;
+            expired = j->next;
+            tc__job_expire(j);
+        }
+        if (n == 0)
+            continue;
         tc__run_batch(mv, me, batch, n);
         pthread_mutex_lock(&mv->qlock);
         mv->busy[me] = false;
