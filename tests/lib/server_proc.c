@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 #ifndef TC_SERVER_BIN
 #error "TC_SERVER_BIN must name the tritonc-server binary"
 #endif
+
+#define METRICS_LINE "Started Metrics Service at "
 
 static long long now_ms(void)
 {
@@ -90,7 +93,12 @@ int tc_test_server_start(tc_test_server *s, const char *repo, const char *const 
         s->http_port = find_port(text, "Started HTTPService at ");
         if (s->http_port > 0) {
             s->grpc_port = find_port(text, "Started GRPCInferenceService at ");
-            return 0;
+            /* The metrics line may have come in the same read: keep its
+             * port for tc_test_server_metrics_port() (all of the line, if
+             * part of it is here). */
+            s->metrics_port = find_port(text, METRICS_LINE);
+            if (s->metrics_port > 0 || strstr(text, METRICS_LINE) == NULL)
+                return 0;
         }
     }
     text[used] = '\0';
@@ -109,6 +117,32 @@ static void dump_output(int fd)
     fcntl(fd, F_SETFL, O_NONBLOCK);
     while ((r = read(fd, buf, sizeof buf)) > 0)
         fwrite(buf, 1, (size_t)r, stderr);
+}
+
+int tc_test_server_metrics_port(tc_test_server *s)
+{
+    if (s->metrics_port > 0)
+        return s->metrics_port;
+    /* Not read yet: it is the next thing the server prints. */
+    char text[65536];
+    size_t used = 0;
+    long long deadline = now_ms() + 20000;
+    while (now_ms() < deadline && used < sizeof text - 1) {
+        struct pollfd pfd = {s->out_fd, POLLIN, 0};
+        if (poll(&pfd, 1, (int)(deadline - now_ms())) <= 0)
+            break;
+        ssize_t r = read(s->out_fd, text + used, sizeof text - 1 - used);
+        if (r <= 0)
+            break;
+        used += (size_t)r;
+        text[used] = '\0';
+        s->metrics_port = find_port(text, METRICS_LINE);
+        if (s->metrics_port > 0)
+            return s->metrics_port;
+    }
+    text[used] = '\0';
+    fprintf(stderr, "tritonc-server reported no metrics port; it printed:\n%s\n", text);
+    return -1;
 }
 
 int tc_test_server_stop(tc_test_server *s)
@@ -323,6 +357,61 @@ void tc_http_reply_free(tc_http_reply *reply)
     free(reply->headers);
     free(reply->body);
     memset(reply, 0, sizeof *reply);
+}
+
+int tc_test_metric(int metrics_port, const char *series, double *value)
+{
+    tc_http_reply r;
+    if (tc_http_request(metrics_port, "GET", "/metrics", NULL, NULL, 0, &r) != 0)
+        return -1;
+    int rc = -1;
+    size_t n = strlen(series);
+    for (const char *p = (const char *)r.body; r.status == 200 && p != NULL && *p != '\0';) {
+        if (strncmp(p, series, n) == 0 && p[n] == ' ') {
+            *value = strtod(p + n + 1, NULL);
+            rc = 0;
+            break;
+        }
+        p = strchr(p, '\n');
+        if (p != NULL)
+            p++;
+    }
+    tc_http_reply_free(&r);
+    return rc;
+}
+
+int tc_test_wait_metric(int metrics_port, const char *series, double want, int timeout_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    double v = -1;
+    bool seen = false;
+    for (;;) {
+        double cur;
+        if (tc_test_metric(metrics_port, series, &cur) == 0) {
+            v = cur;
+            seen = true;
+            if (v == want)
+                return 0;
+        }
+        if (now_ms() >= deadline)
+            break;
+        struct timespec ts = {0, 10 * 1000 * 1000}; /* the polling interval */
+        nanosleep(&ts, NULL);
+    }
+    if (seen)
+        fprintf(stderr, "%s: %g after %d ms, want %g\n", series, v, timeout_ms, want);
+    else
+        fprintf(stderr, "%s: no sample on metrics port %d within %d ms\n", series, metrics_port,
+                timeout_ms);
+    return -1;
+}
+
+int tc_test_wait_pending(int metrics_port, const char *model, int want, int timeout_ms)
+{
+    char series[256];
+    snprintf(series, sizeof series,
+             "nv_inference_pending_request_count{model=\"%s\",version=\"1\"}", model);
+    return tc_test_wait_metric(metrics_port, series, want, timeout_ms);
 }
 
 uint8_t *tc_test_read_file(const char *path, size_t *len)
