@@ -6,6 +6,7 @@
 #include "tc_test.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -58,19 +59,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A port nothing listens on right now (bound then released). */
 static int free_port(void)
 {
@@ -86,6 +74,27 @@ static int free_port(void)
     return ntohs(a.sin_port);
 }
 
+/* Whether `*(int *)arg` can be bound as the server binds its ports
+ * (SO_REUSEADDR: connections in TIME_WAIT do not count). */
+static bool port_bindable(void *arg)
+{
+    int port = *(int *)arg;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    int one = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_ANY);
+    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (!ok && errno != EADDRINUSE)
+        fail_msg("bind port %d: %s", port, strerror(errno));
+    close(fd);
+    return ok;
+}
+
 /* Start a server; http_port/grpc_port 0 = ephemeral; explicit model control
  * when `explicit_mode`. */
 static void start_server(tc_test_server *s, int http_port, int grpc_port, bool explicit_mode)
@@ -93,14 +102,16 @@ static void start_server(tc_test_server *s, int http_port, int grpc_port, bool e
     char hp[32], gp[32];
     snprintf(hp, sizeof hp, "--http-port=%d", http_port);
     snprintf(gp, sizeof gp, "--grpc-port=%d", grpc_port);
-    const char *args[] = {hp, gp, explicit_mode ? "--model-control-mode=explicit" : NULL, NULL};
-    int rc = -1;
-    for (int i = 0; i < 50 && rc != 0; i++) {
-        rc = tc_test_server_start(s, TC_MODELS_DIR, args);
-        if (rc != 0 && (http_port != 0 || grpc_port != 0))
-            sleep_ms(100); /* a port of the previous server may linger a moment */
+    /* A killed server's listeners are gone once it is reaped; wait (bounded)
+     * until its ports can be bound again all the same, as something else on
+     * the machine may hold one of them for a moment. */
+    int ports[2] = {http_port, grpc_port};
+    for (int i = 0; i < 2; i++) {
+        if (ports[i] != 0 && !tc_test_wait_until(port_bindable, &ports[i], 10000))
+            fail_msg("port %d still in use after 10 s", ports[i]);
     }
-    assert_int_equal(rc, 0);
+    const char *args[] = {hp, gp, explicit_mode ? "--model-control-mode=explicit" : NULL, NULL};
+    assert_int_equal(tc_test_server_start(s, TC_MODELS_DIR, args), 0);
 }
 
 static void url_of(char *buf, size_t n, int port)
@@ -108,18 +119,21 @@ static void url_of(char *buf, size_t n, int port)
     snprintf(buf, n, "127.0.0.1:%d", port);
 }
 
-/* Reload custom_identity_int32 with an execute delay (as test_shutdown.c). */
-static void load_slow_identity(int port, int delay_ms)
+/* Reload custom_identity_int32 with an execute delay, and a dynamic batcher
+ * that holds requests in the queue for `hold_ms` (as test_shutdown.c): until
+ * then none can start, so the pending count tells exactly how many arrived. */
+static void load_slow_identity(int port, int delay_ms, int hold_ms)
 {
     char body[1024];
     snprintf(body, sizeof body,
              "{\"parameters\":{\"config\":\"{\\\"name\\\":\\\"custom_identity_int32\\\","
              "\\\"backend\\\":\\\"tritonc_identity\\\",\\\"max_batch_size\\\":1024,"
+             "\\\"dynamic_batching\\\":{\\\"max_queue_delay_microseconds\\\":%d000},"
              "\\\"input\\\":[{\\\"name\\\":\\\"INPUT0\\\",\\\"data_type\\\":\\\"TYPE_INT32\\\","
              "\\\"dims\\\":[-1]}],\\\"output\\\":[{\\\"name\\\":\\\"OUTPUT0\\\","
              "\\\"data_type\\\":\\\"TYPE_INT32\\\",\\\"dims\\\":[-1]}],\\\"parameters\\\":"
              "{\\\"execute_delay_ms\\\":{\\\"string_value\\\":\\\"%d\\\"}}}\"}}",
-             delay_ms);
+             hold_ms, delay_ms);
     tc_http_reply r;
     assert_int_equal(tc_http_request(port, "POST",
                                      "/v2/repository/models/custom_identity_int32/load", NULL, body,
@@ -166,7 +180,11 @@ static void collector_init(collector *c)
 {
     memset(c, 0, sizeof *c);
     pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->cv, NULL);
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC); /* deadlines on the monotonic clock */
+    pthread_cond_init(&c->cv, &a);
+    pthread_condattr_destroy(&a);
 }
 
 static void collector_cleanup(collector *c)
@@ -205,12 +223,17 @@ static void on_stream(tc_stream *st, tc_result *r, bool final, void *ud)
 /* Wait until `done` >= n and `stream_ends` >= ends, at most `ms`. */
 static bool wait_for(collector *c, int n, int ends, int ms)
 {
-    long long deadline = now_ms() + ms;
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += ms / 1000;
+    deadline.tv_nsec += (ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
     pthread_mutex_lock(&c->mu);
-    while ((c->done < n || c->stream_ends < ends) && now_ms() < deadline) {
-        pthread_mutex_unlock(&c->mu);
-        sleep_ms(10);
-        pthread_mutex_lock(&c->mu);
+    while ((c->done < n || c->stream_ends < ends) &&
+           pthread_cond_timedwait(&c->cv, &c->mu, &deadline) != ETIMEDOUT) {
     }
     bool ok = c->done >= n && c->stream_ends >= ends;
     pthread_mutex_unlock(&c->mu);
@@ -224,7 +247,11 @@ static void killed_server_fails_pending_calls_once(void **state)
     fixture *f = *state;
     tc_test_server *s = &f->s[0];
     start_server(s, 0, 0, true);
-    load_slow_identity(s->http_port, 3000);
+    int metrics_port = tc_test_server_metrics_port(s);
+    assert_true(metrics_port > 0);
+    /* Held in the queue far longer than the test needs: nothing completes
+     * before the kill. */
+    load_slow_identity(s->http_port, 0, 20000);
     int http_port = s->http_port, grpc_port = s->grpc_port;
     char hurl[64], gurl[64];
     url_of(hurl, sizeof hurl, http_port);
@@ -248,21 +275,20 @@ static void killed_server_fails_pending_calls_once(void **state)
     tc_stream *st;
     assert_int_equal(tc_client_stream_start(gc, on_stream, &col, NULL, &st), TC_OK);
     assert_int_equal(tc_stream_send(st, req), TC_OK);
-    sleep_ms(300); /* let the requests reach the server (not a synchronisation) */
+    /* All 17 requests reached the server and wait in its queue. */
+    assert_int_equal(tc_test_wait_pending(metrics_port, "custom_identity_int32", 17, 20000), 0);
     kill_server(s);
 
     assert_true(wait_for(&col, 16, 1, 20000));
-    sleep_ms(100); /* a second callback would show up here */
     pthread_mutex_lock(&col.mu);
-    for (int i = 0; i < 16; i++) {
-        assert_int_equal(col.calls[i], 1);
+    for (int i = 0; i < 16; i++)
         assert_true(col.codes[i] == TC_E_TRANSPORT || col.codes[i] == TC_E_UNAVAILABLE);
-    }
-    assert_int_equal(col.stream_ends, 1);
-    assert_int_equal(col.stream_results, 0);
     pthread_mutex_unlock(&col.mu);
     assert_true(tc_stream_status(st) == TC_E_TRANSPORT || tc_stream_status(st) == TC_E_UNAVAILABLE);
     tc_stream_free(st);
+    /* The stream is freed: its callback cannot run any more. */
+    assert_int_equal(col.stream_ends, 1);
+    assert_int_equal(col.stream_results, 0);
 
     /* The same ports again: the clients reconnect by themselves. */
     start_server(s, http_port, grpc_port, false);
@@ -281,6 +307,10 @@ static void killed_server_fails_pending_calls_once(void **state)
     tc_request_free(req);
     assert_int_equal(tc_client_free(hc), TC_OK);
     assert_int_equal(tc_client_free(gc), TC_OK);
+    /* The clients are freed, their I/O threads gone: each call's callback
+     * ran exactly once, and nothing can add a second one now. */
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(col.calls[i], 1);
     collector_cleanup(&col);
     assert_int_equal(tc_test_server_stop(s), 0);
 }
@@ -356,13 +386,24 @@ static long fd_count(pid_t pid)
     return n;
 }
 
+typedef struct fd_limit {
+    pid_t pid;
+    long limit;
+} fd_limit;
+
+static bool fds_at_most(void *arg)
+{
+    const fd_limit *l = arg;
+    return fd_count(l->pid) <= l->limit;
+}
+
 /* Wait (bounded, 10 s) until the server has closed the vanished clients'
  * connections: its descriptor count is back to `limit` or below. */
 static void wait_fds_at_most(pid_t pid, long limit)
 {
-    for (int i = 0; i < 1000 && fd_count(pid) > limit; i++)
-        sleep_ms(10);
-    assert_true(fd_count(pid) <= limit);
+    fd_limit l = {pid, limit};
+    if (!tc_test_wait_until(fds_at_most, &l, 10000))
+        fail_msg("server holds %ld descriptors after 10 s, want at most %ld", fd_count(pid), limit);
 }
 
 static void vanishing_clients_do_not_leak(void **state)
@@ -412,12 +453,28 @@ static void vanishing_clients_do_not_leak(void **state)
 
 /* ---- (c) SIGTERM under load ------------------------------------------------------ */
 
+/* Whether the server at `*(int *)arg` (HTTP) stopped reporting ready: it
+ * answers 400 while it drains, nothing once it is gone. */
+static bool not_ready(void *arg)
+{
+    tc_http_reply r;
+    if (tc_http_request(*(int *)arg, "GET", "/v2/health/ready", NULL, NULL, 0, &r) != 0)
+        return true;
+    int status = r.status;
+    tc_http_reply_free(&r);
+    return status != 200;
+}
+
 static void sigterm_under_load_finishes_accepted_calls(void **state)
 {
     fixture *f = *state;
     tc_test_server *s = &f->s[0];
     start_server(s, 0, 0, true);
-    load_slow_identity(s->http_port, 150);
+    int metrics_port = tc_test_server_metrics_port(s);
+    assert_true(metrics_port > 0);
+    /* The calls wait in the queue for 2 s (time for all of them to arrive),
+     * then run as one batch for 500 ms: the drain has work to wait for. */
+    load_slow_identity(s->http_port, 500, 2000);
     char url[64];
     url_of(url, sizeof url, s->grpc_port);
     tc_client *gc;
@@ -430,9 +487,11 @@ static void sigterm_under_load_finishes_accepted_calls(void **state)
         slots[i] = (slot){&col, i};
         assert_int_equal(tc_client_infer_async(gc, req, on_infer, &slots[i]), TC_OK);
     }
-    sleep_ms(300); /* let every request reach the server */
+    /* Every call reached the server and none has run yet. */
+    assert_int_equal(tc_test_wait_pending(metrics_port, "custom_identity_int32", 16, 20000), 0);
     assert_int_equal(kill(s->pid, SIGTERM), 0);
-    sleep_ms(100);
+    int http_port = s->http_port;
+    assert_true(tc_test_wait_until(not_ready, &http_port, 10000)); /* the signal landed */
     /* New work is refused while the accepted calls drain. */
     tc_client *late;
     assert_int_equal(tc_grpc_client_new(&late, url, NULL), TC_OK);
@@ -444,10 +503,8 @@ static void sigterm_under_load_finishes_accepted_calls(void **state)
 
     assert_true(wait_for(&col, 16, 0, 30000));
     pthread_mutex_lock(&col.mu);
-    for (int i = 0; i < 16; i++) {
-        assert_int_equal(col.calls[i], 1);
+    for (int i = 0; i < 16; i++)
         assert_int_equal(col.codes[i], TC_OK);
-    }
     pthread_mutex_unlock(&col.mu);
     int st = 0;
     assert_int_equal(waitpid(s->pid, &st, 0), s->pid);
@@ -458,6 +515,9 @@ static void sigterm_under_load_finishes_accepted_calls(void **state)
     assert_int_equal(WEXITSTATUS(st), 0);
     tc_request_free(req);
     tc_client_free(gc);
+    /* The client is freed: each callback ran exactly once, for good. */
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(col.calls[i], 1);
     collector_cleanup(&col);
 }
 
@@ -664,13 +724,13 @@ static void multi_case(fixture *f, bool grpc)
 
     /* Back on its ports: the probe brings it back into the rotation. */
     start_server(&f->s[1], hp, gp, false);
-    long long deadline = now_ms() + 15000;
+    long long deadline = tc_test_now_ms() + 15000;
     long used = 0;
-    while (used <= 0 && now_ms() < deadline) {
+    while (used <= 0 && tc_test_now_ms() < deadline) {
         simple_infer_ok(c);
         used = simple_count(f->s[1].http_port);
         if (used <= 0)
-            sleep_ms(20);
+            tc_test_sleep_ms(20); /* the interval of this bounded poll */
     }
     assert_true(used > 0);
     assert_int_equal(tc_client_free(c), TC_OK);
