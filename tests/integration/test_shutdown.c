@@ -2,8 +2,10 @@
  * ready, refuses new inferences (HTTP 503, gRPC UNAVAILABLE) while the
  * accepted ones finish within --exit-timeout-secs, then exits 0; past the
  * timeout it exits 1 as upstream does. A slow custom_identity_int32
- * (execute_delay_ms overridden at load, explicit mode) keeps a request in
- * flight across the signal. */
+ * (config overridden at load, explicit mode) keeps a request in flight
+ * across the signal: its dynamic batcher holds it in the queue for a
+ * second, then it runs for the execute delay. While it is held, the
+ * metrics' pending count says exactly when it is there. */
 #include "tc_test.h"
 
 #include <pthread.h>
@@ -54,31 +56,21 @@ static int teardown(void **state)
     return 0;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Reload custom_identity_int32 with an execute delay of `delay_ms`. */
+/* Reload custom_identity_int32 with an execute delay of `delay_ms`, and a
+ * dynamic batcher holding requests in the queue for HOLD_MS first. */
+#define HOLD_MS 1000
 static void load_slow_identity(int port, int delay_ms)
 {
     char body[1024];
     snprintf(body, sizeof body,
              "{\"parameters\":{\"config\":\"{\\\"name\\\":\\\"custom_identity_int32\\\","
              "\\\"backend\\\":\\\"tritonc_identity\\\",\\\"max_batch_size\\\":1024,"
+             "\\\"dynamic_batching\\\":{\\\"max_queue_delay_microseconds\\\":%d},"
              "\\\"input\\\":[{\\\"name\\\":\\\"INPUT0\\\",\\\"data_type\\\":\\\"TYPE_INT32\\\","
              "\\\"dims\\\":[-1]}],\\\"output\\\":[{\\\"name\\\":\\\"OUTPUT0\\\","
              "\\\"data_type\\\":\\\"TYPE_INT32\\\",\\\"dims\\\":[-1]}],\\\"parameters\\\":"
              "{\\\"execute_delay_ms\\\":{\\\"string_value\\\":\\\"%d\\\"}}}\"}}",
-             delay_ms);
+             HOLD_MS * 1000, delay_ms);
     tc_http_reply r;
     assert_int_equal(tc_http_request(port, "POST",
                                      "/v2/repository/models/custom_identity_int32/load", NULL, body,
@@ -115,12 +107,15 @@ static void *infer_main(void *arg)
     return NULL;
 }
 
-static void start_inflight(inflight *c, int port)
+/* Send a request from a thread and wait until the server holds it. */
+static void start_inflight(inflight *c, tc_test_server *s)
 {
     memset(c, 0, sizeof *c);
-    c->port = port;
+    c->port = s->http_port;
     assert_int_equal(pthread_create(&c->thread, NULL, infer_main, c), 0);
-    sleep_ms(300); /* queued and executing by now */
+    int metrics_port = tc_test_server_metrics_port(s);
+    assert_true(metrics_port > 0);
+    assert_int_equal(tc_test_wait_pending(metrics_port, "custom_identity_int32", 1, 20000), 0);
 }
 
 static int status_of(int port, const char *method, const char *path, const char *body)
@@ -133,14 +128,21 @@ static int status_of(int port, const char *method, const char *path, const char 
     return status;
 }
 
+/* Whether the server at `*(int *)arg` stopped reporting ready: the sign
+ * that it took the signal and drains. */
+static bool not_ready(void *arg)
+{
+    return status_of(*(int *)arg, "GET", "/v2/health/ready", NULL) != 200;
+}
+
 /* Wait for the server process to end; its exit status, or -1. */
 static int wait_exit(tc_test_server *s, int timeout_ms)
 {
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = tc_test_now_ms() + timeout_ms;
     int status = 0;
     pid_t done = 0;
-    while ((done = waitpid(s->pid, &status, WNOHANG)) == 0 && now_ms() < deadline)
-        sleep_ms(20);
+    while ((done = waitpid(s->pid, &status, WNOHANG)) == 0 && tc_test_now_ms() < deadline)
+        tc_test_sleep_ms(20); /* the interval of this bounded poll */
     if (done != s->pid)
         return -1;
     s->pid = 0;
@@ -151,13 +153,14 @@ static void drain_finishes_accepted_work(void **state)
 {
     fixture *f = *state;
     int port = f->server.http_port;
-    load_slow_identity(port, 1500);
+    load_slow_identity(port, 1000);
     assert_int_equal(status_of(port, "GET", "/v2/health/ready", NULL), 200);
     inflight c;
-    start_inflight(&c, port);
+    start_inflight(&c, &f->server);
     assert_int_equal(kill(f->server.pid, SIGTERM), 0);
-    sleep_ms(100);
-    /* Draining: live, not ready, and new work is refused. */
+    assert_true(tc_test_wait_until(not_ready, &port, 10000));
+    /* Draining (the held request then runs for 1 s): live, not ready, and
+     * new work is refused. */
     assert_int_equal(status_of(port, "GET", "/v2/health/live", NULL), 200);
     assert_int_equal(status_of(port, "GET", "/v2/health/ready", NULL), 400);
     int refused = status_of(port, "POST", "/v2/models/custom_identity_int32/infer", k_identity);
@@ -171,10 +174,17 @@ static void drain_finishes_accepted_work(void **state)
     assert_int_equal(status_of(port, "GET", "/v2/health/live", NULL), -1);
 }
 
+/* Whether the gRPC client `arg` hears "not ready" (or no answer). */
+static bool grpc_not_ready(void *arg)
+{
+    bool ready = true;
+    return tc_client_is_server_ready(arg, NULL, &ready) != TC_OK || !ready;
+}
+
 static void drain_refuses_grpc_with_unavailable(void **state)
 {
     fixture *f = *state;
-    load_slow_identity(f->server.http_port, 1500);
+    load_slow_identity(f->server.http_port, 1000);
     char url[64];
     snprintf(url, sizeof url, "127.0.0.1:%d", f->server.grpc_port);
     tc_client *grpc = NULL;
@@ -183,9 +193,9 @@ static void drain_refuses_grpc_with_unavailable(void **state)
     assert_int_equal(tc_client_is_server_ready(grpc, NULL, &ready), TC_OK);
     assert_true(ready);
     inflight c;
-    start_inflight(&c, f->server.http_port);
+    start_inflight(&c, &f->server);
     assert_int_equal(kill(f->server.pid, SIGTERM), 0);
-    sleep_ms(100);
+    assert_true(tc_test_wait_until(grpc_not_ready, grpc, 10000));
     assert_int_equal(tc_client_is_server_ready(grpc, NULL, &ready), TC_OK);
     assert_false(ready);
 
@@ -212,11 +222,11 @@ static void exit_timeout_expires(void **state)
     fixture *f = *state;
     load_slow_identity(f->server.http_port, 4000);
     inflight c;
-    start_inflight(&c, f->server.http_port);
-    long long t0 = now_ms();
+    start_inflight(&c, &f->server);
+    long long t0 = tc_test_now_ms();
     assert_int_equal(kill(f->server.pid, SIGTERM), 0);
     assert_int_equal(wait_exit(&f->server, 10000), 1);
-    long long took = now_ms() - t0;
+    long long took = tc_test_now_ms() - t0;
     assert_true(took >= 800 && took < 3500);
     assert_int_equal(pthread_join(c.thread, NULL), 0);
     assert_true(c.rc != 0 || c.status != 200);
