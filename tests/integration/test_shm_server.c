@@ -56,7 +56,7 @@ static void obj_make_named(obj *o, const char *key, size_t size)
     for (int i = 0; i < 400 && fd < 0; i++) {
         fd = shm_open(o->key, O_RDWR | O_CREAT | O_EXCL, 0600);
         if (fd < 0 && errno == EEXIST) {
-            struct timespec ts = {0, 50 * 1000 * 1000};
+            struct timespec ts = {0, 50 * 1000 * 1000}; /* the interval of this bounded poll */
             nanosleep(&ts, NULL);
         } else if (fd < 0) {
             break;
@@ -158,6 +158,13 @@ static int teardown(void **state)
 static int port(void **state)
 {
     return ((fixture *)*state)->server.http_port;
+}
+
+static int metrics_port(void **state)
+{
+    int p = tc_test_server_metrics_port(&((fixture *)*state)->server);
+    assert_true(p > 0);
+    return p;
 }
 
 /* ---- HTTP helpers ---------------------------------------------------------------------------- */
@@ -433,12 +440,34 @@ static int read_status(int fd, char *buf, size_t cap)
     return sscanf(buf, "HTTP/1.1 %d", &status) == 1 ? status : -1;
 }
 
+/* custom_identity_int32 whose dynamic batcher holds a request in the queue
+ * for 2 s before it runs (for 800 ms): while it is held, the request has its
+ * regions bound and has not touched them, and the pending count says so. */
 #define SLOW_IDENTITY                                                                              \
     "{\"parameters\":{\"config\":\"{\\\"name\\\":\\\"custom_identity_int32\\\",\\\"backend\\\":"   \
-    "\\\"tritonc_identity\\\",\\\"max_batch_size\\\":1024,\\\"input\\\":[{\\\"name\\\":"           \
+    "\\\"tritonc_identity\\\",\\\"max_batch_size\\\":1024,\\\"dynamic_batching\\\":{"              \
+    "\\\"max_queue_delay_microseconds\\\":2000000},\\\"input\\\":[{\\\"name\\\":"                  \
     "\\\"INPUT0\\\",\\\"data_type\\\":\\\"TYPE_INT32\\\",\\\"dims\\\":[-1]}],\\\"output\\\":[{"    \
     "\\\"name\\\":\\\"OUTPUT0\\\",\\\"data_type\\\":\\\"TYPE_INT32\\\",\\\"dims\\\":[-1]}],"       \
     "\\\"parameters\\\":{\\\"execute_delay_ms\\\":{\\\"string_value\\\":\\\"800\\\"}}}\"}}"
+
+#define PENDING_IDENTITY                                                                           \
+    "nv_inference_pending_request_count{model=\"custom_identity_int32\",version=\"1\"}"
+
+/* The request just sent reached the server and is held in the queue. */
+static void wait_held(void **state)
+{
+    assert_int_equal(tc_test_wait_pending(metrics_port(state), "custom_identity_int32", 1, 20000),
+                     0);
+}
+
+/* ... and still is: what was done since happened before it ran. */
+static void assert_still_held(void **state)
+{
+    double pending = 0;
+    assert_int_equal(tc_test_metric(metrics_port(state), PENDING_IDENTITY, &pending), 0);
+    assert_int_equal((int)pending, 1);
+}
 
 #define IDENTITY_SHM_BODY                                                                          \
     "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1,16],\"datatype\":\"INT32\",\"parameters\":"    \
@@ -446,8 +475,9 @@ static int read_status(int fd, char *buf, size_t cap)
     "\"OUTPUT0\",\"parameters\":{\"shared_memory_region\":\"out\",\"shared_memory_byte_size\":64}" \
     "}]}"
 
-/* Unregistering while a request is in flight succeeds at once; the request
- * still reads and writes its regions. */
+/* Unregistering while a request is in flight (held in the queue, its
+ * regions bound) succeeds at once; the request still reads and writes its
+ * regions. */
 static void http_unregister_during_inference(void **state)
 {
     http(state, "POST", "/v2/repository/models/custom_identity_int32/load", SLOW_IDENTITY, 200);
@@ -459,9 +489,9 @@ static void http_unregister_during_inference(void **state)
     reg_system(state, "out", o.key, 4096, 4096, 200);
     int fd =
         send_only(port(state), "POST", "/v2/models/custom_identity_int32/infer", IDENTITY_SHM_BODY);
-    struct timespec ts = {0, 200 * 1000 * 1000};
-    nanosleep(&ts, NULL); /* the request is executing (800 ms) */
+    wait_held(state);
     http(state, "POST", "/v2/systemsharedmemory/unregister", NULL, 200);
+    assert_still_held(state);
     assert_string_equal(http(state, "GET", "/v2/systemsharedmemory/status", NULL, 200), "[]");
     http_error(state, "POST", "/v2/models/simple/infer",
                "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1,16],\"datatype\":\"INT32\","
@@ -843,9 +873,9 @@ static void grpc_unregister_during_inference(void **state)
     assert_true(sid > 0);
     assert_int_equal(tc_grpc_raw_send(c, sid, frame, flen, true), 0);
     free(frame);
-    struct timespec ts = {0, 200 * 1000 * 1000};
-    nanosleep(&ts, NULL);
+    wait_held(state);
     grpc_unregister(state, false, "", 0);
+    assert_still_held(state);
     Inference__SystemSharedMemoryStatusResponse *s = grpc_status(state, "", 0);
     assert_int_equal(s->n_regions, 0);
     inference__system_shared_memory_status_response__free_unpacked(s, NULL);
