@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,7 +33,8 @@ static int closed_port(void)
     return ntohs(a.sin_port);
 }
 
-/* A listener that never accepts: the kernel completes connections, nobody answers. */
+/* A listener nobody answers on: the kernel completes connections, and a
+ * test may accept them (accept_with_request) but never replies. */
 static int silent_listener(int *port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -46,6 +48,25 @@ static int silent_listener(int *port)
     socklen_t len = sizeof a;
     assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
     *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* Accept a connection on `lfd` and wait until a request's first bytes are
+ * on it (within `timeout_ms`); the connection (never answered), or -1. */
+static int accept_with_request(int lfd, int timeout_ms)
+{
+    struct pollfd p = {lfd, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) != 1)
+        return -1;
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0)
+        return -1;
+    char buf[64];
+    p.fd = fd;
+    if (poll(&p, 1, timeout_ms) != 1 || recv(fd, buf, sizeof buf, MSG_PEEK) <= 0) {
+        close(fd);
+        return -1;
+    }
     return fd;
 }
 
@@ -233,13 +254,20 @@ static void test_free_cancels_in_flight(void **state)
     tc_request *req = simple_request();
     for (int i = 0; i < 5; i++)
         assert_int_equal(tc_client_infer_async(c, req, on_done, &w), TC_OK);
-    struct timespec pause = {0, 50 * 1000 * 1000};
-    nanosleep(&pause, NULL); /* let some of them reach the wire */
+    /* Two of them are on the wire (one per connection), three wait for a
+     * connection: the listener accepts both and sees their requests. */
+    int conns[2];
+    for (int i = 0; i < 2; i++) {
+        conns[i] = accept_with_request(fd, 10000);
+        assert_true(conns[i] >= 0);
+    }
     assert_int_equal(tc_client_free(c), TC_OK);
     /* Every callback ran before tc_client_free returned. */
     assert_int_equal(w.calls, 5);
     assert_int_equal(w.last, TC_E_CANCELLED);
     tc_request_free(req);
+    for (int i = 0; i < 2; i++)
+        close(conns[i]);
     close(fd);
 }
 

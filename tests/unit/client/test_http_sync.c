@@ -42,6 +42,10 @@ typedef struct fake {
     int accepts;
     int requests;
     char heads[MAX_REQ][4096];
+    /* Shared with the test while the server runs (under `mu`). */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int closes; /* connections closed after an answer, as a step says */
 } fake;
 
 static void sleep_ms(int ms)
@@ -127,12 +131,16 @@ static void *serve(void *arg)
         }
         const step *s = &f->steps[i++];
         if (s->delay_ms > 0)
-            sleep_ms(s->delay_ms);
+            sleep_ms(s->delay_ms); /* the scripted slow answer (deadline tests) */
         if (s->bytes != NULL)
             send_bytes(fd, s->bytes, s->len > 0 ? s->len : strlen(s->bytes));
         if (s->close) {
             close(fd);
             fd = -1;
+            pthread_mutex_lock(&f->mu);
+            f->closes++;
+            pthread_cond_broadcast(&f->cv);
+            pthread_mutex_unlock(&f->mu);
         }
     }
     if (fd >= 0)
@@ -145,6 +153,12 @@ static void fake_start(fake *f, const step *steps, size_t nsteps)
     memset(f, 0, sizeof *f);
     f->steps = steps;
     f->nsteps = nsteps;
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&f->cv, &ca);
+    pthread_condattr_destroy(&ca);
     f->lfd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(f->lfd >= 0);
     struct sockaddr_in a;
@@ -163,6 +177,24 @@ static void fake_join(fake *f)
 {
     assert_int_equal(pthread_join(f->thread, NULL), 0);
     close(f->lfd);
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+}
+
+/* Wait (at most 10 s) until the server has closed `n` connections after
+ * answering; false on timeout. */
+static bool fake_wait_closes(fake *f, int n)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += 10;
+    pthread_mutex_lock(&f->mu);
+    int rc = 0;
+    while (f->closes < n && rc == 0)
+        rc = pthread_cond_timedwait(&f->cv, &f->mu, &deadline);
+    bool ok = f->closes >= n;
+    pthread_mutex_unlock(&f->mu);
+    return ok;
 }
 
 /* ---- requests and answers --------------------------------------------------- */
@@ -444,7 +476,8 @@ static void test_idle_close_reconnects(void **state)
     tc_client *c = client_for(f.port, NULL);
     tc_request *req = simple_request();
     infer_ok(c, req);
-    sleep_ms(50); /* let the close land first */
+    /* The kept connection is dead before the next request goes out on it. */
+    assert_true(fake_wait_closes(&f, 1));
     infer_ok(c, req);
     bool live = false;
     assert_int_equal(tc_client_is_server_live(c, NULL, &live), TC_OK); /* management calls too */
