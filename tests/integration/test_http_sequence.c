@@ -266,17 +266,21 @@ static void idle_sequence_expires(void **state)
     tc_http_reply_free(&r);
     seq_id id = {55, NULL};
     assert_int_equal(ok_seq(state, "simple_sequence", id, 4, true, false), 5);
+    assert_int_equal(ok_seq(state, "simple_sequence", id, 6, false, false), 6);
+    /* The sequence's idle clock restarted when that request completed,
+     * before its answer came back: from now on it only ages. */
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(ok_seq(state, "simple_sequence", id, 6, false, false), 6);
-    /* Wait past the configured idle time (the behaviour under test is a timeout). */
+    /* Wait past the configured idle time: the behaviour under test is a
+     * timeout, not something to synchronise with (a request in between
+     * would keep the sequence alive). */
     for (;;) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         long ms = (long)(now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
         if (ms > 300)
             break;
-        struct timespec nap = {0, 20000000};
+        struct timespec nap = {0, 20000000}; /* until the clock says 300 ms */
         (void)nanosleep(&nap, NULL);
     }
     expect_seq_error(state, "simple_sequence", id, false, 400,

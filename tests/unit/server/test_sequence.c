@@ -216,11 +216,15 @@ static void test_idle_sequence_expires(void **state)
     char *repo = ut_repo_with("idle", k_idle_cfg);
     tc__core *core = ut_start(repo);
     assert_int_equal(ok_infer(core, "idle", 1, NULL, 1, true, false), 2);
-    uint64_t t0 = tc__now_ns();
     assert_int_equal(ok_infer(core, "idle", 1, NULL, 1, false, false), 3);
-    /* Past the 100 ms idle time the sequence is gone. */
+    /* The idle clock restarted when that request completed, before its
+     * result came back: from now on the sequence only ages. */
+    uint64_t t0 = tc__now_ns();
+    /* Past the 100 ms idle time the sequence is gone. The wait is the
+     * timeout under test, not a synchronisation (a request in between would
+     * keep the sequence alive). */
     while (tc__now_ns() - t0 < 150000000u) {
-        struct timespec ts = {0, 10000000};
+        struct timespec ts = {0, 10000000}; /* until the clock says 150 ms */
         (void)nanosleep(&ts, NULL);
     }
     expect_error(core, "idle", 1, NULL, false, TC_E_INVALID_ARG,
