@@ -940,7 +940,7 @@ static void *trickle_main(void *arg)
                 t->bytes_sent++;
             }
         }
-        struct timespec ts = {0, 100 * 1000 * 1000};
+        struct timespec ts = {0, 100 * 1000 * 1000}; /* pacing: these clients are slow */
         nanosleep(&ts, NULL);
     }
     return NULL;
@@ -979,6 +979,8 @@ static void slow_clients_do_not_block_others(void **state)
         good_both(state);
         double dt = now_ms() - t0;
         worst = dt > worst ? dt : worst;
+        /* Pacing, not a synchronisation: spread the probes over the 4 s in
+         * which the slow clients trickle. */
         struct timespec ts = {0, 200 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }

@@ -152,7 +152,7 @@ static void model_state(int port, const char *model, char *state, size_t ssize, 
         tc_repository_index_free(idx);
         if (strcmp(state, "LOADING") != 0)
             break;
-        struct timespec ts = {0, 100 * 1000 * 1000};
+        struct timespec ts = {0, 100 * 1000 * 1000}; /* the interval of this bounded poll */
         nanosleep(&ts, NULL);
     }
     assert_int_equal(tc_client_free(c), TC_OK);

@@ -90,7 +90,7 @@ static int metrics_get(fixture *f, const char *method, const char *path, tc_http
     for (int i = 0; i < 100; i++) {
         if (tc_http_request(f->metrics_port, method, path, NULL, NULL, 0, r) == 0)
             return 0;
-        sleep_ms(50);
+        sleep_ms(50); /* the interval of this bounded poll (5 s in all) */
     }
     return -1;
 }
@@ -330,11 +330,16 @@ static void other_paths_and_methods(void **state)
     tc_http_reply_free(&r);
 }
 
+/* A negative check: with --allow-metrics=false nothing ever listens on the
+ * metrics port. There is no event to wait for (the server prints nothing in
+ * place of "Started Metrics Service"), so it looks after a short window in
+ * which an enabled service would have come up: it starts right after the
+ * HTTP one, within milliseconds. */
 static void allow_metrics_false_serves_nothing(void **state)
 {
     fixture *f = *state;
     tc_http_reply r;
-    sleep_ms(200);
+    sleep_ms(200); /* the window of the negative check, not a synchronisation */
     assert_int_equal(tc_http_request(f->metrics_port, "GET", "/metrics", NULL, NULL, 0, &r), -1);
 }
 

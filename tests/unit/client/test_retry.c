@@ -321,16 +321,18 @@ static void async_retries(bool grpc, bool free_early)
     assert_int_equal(tc_client_infer_async(c, req, on_done, &d), TC_OK);
     tc_request_free(req);
     if (free_early) {
-        /* wait for the first failure to be queued for a resend */
-        for (int i = 0; i < 5000; i++) {
+        /* wait (bounded) for the first failure to be queued for a resend */
+        int n = 0;
+        for (int i = 0; i < 5000 && n == 0; i++) {
             pthread_mutex_lock(&g_mu);
-            int n = g_retries;
+            n = g_retries;
             pthread_mutex_unlock(&g_mu);
-            if (n > 0)
-                break;
-            struct timespec ts = {0, 1000000};
-            nanosleep(&ts, NULL);
+            if (n == 0) {
+                struct timespec ts = {0, 1000000}; /* the interval of this bounded poll */
+                nanosleep(&ts, NULL);
+            }
         }
+        assert_true(n > 0);
         assert_int_equal(tc_client_free(c), TC_OK);
         assert_int_equal(d.calls, 1);
         assert_int_equal(d.code, TC_E_CANCELLED);
@@ -341,7 +343,7 @@ static void async_retries(bool grpc, bool free_early)
             pthread_mutex_unlock(&d.mu);
             if (n > 0)
                 break;
-            struct timespec ts = {0, 1000000};
+            struct timespec ts = {0, 1000000}; /* the interval of this bounded poll */
             nanosleep(&ts, NULL);
         }
         assert_int_equal(tc_client_free(c), TC_OK);
@@ -391,7 +393,7 @@ static void test_cancel_waiting_retry(void **state)
     int calls = 0;
     for (int i = 0; i < 10000 && calls == 0; i++) {
         (void)tc_client_cancel(c, id); /* in flight: not supported on HTTP; waiting: ends it */
-        struct timespec ts = {0, 1000000};
+        struct timespec ts = {0, 1000000}; /* the interval of this bounded poll */
         nanosleep(&ts, NULL);
         pthread_mutex_lock(&d.mu);
         calls = d.calls;
