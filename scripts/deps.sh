@@ -3,12 +3,14 @@
 # As root it runs apt-get; otherwise it prints the exact command and stops.
 # Usage: scripts/deps.sh [--check]   (--check: exit 1 if something is missing, install nothing)
 set -eu
+# --no-install-recommends below, so a Recommends that the build needs is listed
+# here: dnnl's CMake config (libdnnl-dev) finds OpenCL (ocl-icd-opencl-dev).
 
 PACKAGES="build-essential cmake pkg-config clang
 libcurl4-openssl-dev libmicrohttpd-dev libnghttp2-dev libssl-dev openssl zlib1g-dev
 libprotobuf-c-dev protobuf-c-compiler libjson-c-dev libcmocka-dev
 libstb-dev curl valgrind
-libdnnl-dev libonnx-testdata
+libdnnl-dev ocl-icd-opencl-dev libonnx-testdata
 python3-grpcio python3-grpc-tools python3-numpy"
 
 missing=""
