@@ -60,6 +60,34 @@ tc_code tc__v2_http_response_encode(const tc__infer_response *resp, tc__buf *jso
 tc_code tc__v2_http_response_decode(const uint8_t *body, size_t body_len, size_t header_len,
                                     tc__infer_response *resp, tc__error *err);
 
+/* ---- generate extension (HTTP.md section 15) ---- */
+
+/* A model input as the generate conversion sees it: name, datatype and
+ * full shape (-1 for variable dimensions, the batch dimension included). */
+typedef struct tc__generate_input {
+    const char *name;
+    tc_dtype dtype;
+    const int64_t *shape;
+    size_t ndim;
+} tc__generate_input;
+
+/* Server side. Decode a generate request body into `req` (cleaned up on
+ * failure): keys naming a model input become tensors (a scalar or a flat
+ * array, shaped into the input's shape as upstream does: fixed dimensions
+ * first, the innermost variable one takes the rest, other variable ones
+ * 1), "id" is the request id, "parameters" is read the same way one level
+ * down, and other keys become request parameters (string, integer or
+ * boolean). `max_size` bounds one tensor's bytes (0 = none). */
+tc_code tc__v2_generate_request_decode(const uint8_t *body, size_t len,
+                                       const tc__generate_input *inputs, size_t input_count,
+                                       size_t max_size, tc__infer_request *req, tc__error *err);
+/* Server side. Append one generate response object: "id" (when set),
+ * "model_name", "model_version", the response parameters and outputs as
+ * keys, sorted by name (the first of equal names wins); a one-element
+ * output is written bare, others as a flat list. */
+tc_code tc__v2_generate_response_encode(const tc__infer_response *resp, tc__buf *json,
+                                        tc__error *err);
+
 /* {"error":"<msg>"} */
 tc_code tc__v2_error_encode(const char *msg, tc__buf *json);
 /* Extract the "error" string of an error body into `err` (with `code`);

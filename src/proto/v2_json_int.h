@@ -100,5 +100,8 @@ bool tc__shape_elements(const int64_t *shape, size_t ndim, size_t *count);
  * tensor. TC_E_INVALID_ARG or TC_E_NOMEM. */
 tc_code tc__jd_tensor_data(const tc__jl_value *data, tc__tensor *t, size_t max_depth,
                            size_t max_size, tc__error *err);
+/* As tc__jd_tensor_data, but a lone scalar (not an object) is one element. */
+tc_code tc__jd_tensor_value(const tc__jl_value *data, tc__tensor *t, size_t max_depth,
+                            size_t max_size, tc__error *err);
 
 #endif /* TC_SRC_PROTO_V2_JSON_INT_H */

@@ -255,7 +255,7 @@ static tc_code walk_flat(data_walk *w, const tc__jl_value *a)
 
 static tc_code walk_root(data_walk *w, const tc__jl_value *data)
 {
-    if (w->max_depth > 0 && is_flat(data))
+    if (tc__jl_is(data, TC__JL_ARRAY) && w->max_depth > 0 && is_flat(data))
         return walk_flat(w, data);
     return walk_data(w, data, 0);
 }
@@ -269,8 +269,23 @@ static tc_code too_large(const tc__tensor *t, size_t max_size, tc__error *err)
                          t->name, max_size);
 }
 
+static tc_code tensor_data(const tc__jl_value *data, tc__tensor *t, size_t max_depth,
+                           size_t max_size, bool scalar_ok, tc__error *err);
+
 tc_code tc__jd_tensor_data(const tc__jl_value *data, tc__tensor *t, size_t max_depth,
                            size_t max_size, tc__error *err)
+{
+    return tensor_data(data, t, max_depth, max_size, false, err);
+}
+
+tc_code tc__jd_tensor_value(const tc__jl_value *data, tc__tensor *t, size_t max_depth,
+                            size_t max_size, tc__error *err)
+{
+    return tensor_data(data, t, max_depth, max_size, true, err);
+}
+
+static tc_code tensor_data(const tc__jl_value *data, tc__tensor *t, size_t max_depth,
+                           size_t max_size, bool scalar_ok, tc__error *err)
 {
     if (t->dtype == TC_DTYPE_FP16 || t->dtype == TC_DTYPE_BF16)
         return tc__error_set(err, TC_E_INVALID_ARG,
@@ -284,12 +299,13 @@ tc_code tc__jd_tensor_data(const tc__jl_value *data, tc__tensor *t, size_t max_d
     size_t elem = tc_dtype_size(t->dtype);
     if (max_size != 0 && elem != 0 && expect > max_size / elem)
         return too_large(t, max_size, err);
-    if (!tc__jl_is(data, TC__JL_ARRAY))
+    bool array = tc__jl_is(data, TC__JL_ARRAY);
+    if (!array && !(scalar_ok && data != NULL && !tc__jl_is(data, TC__JL_OBJECT)))
         return tc__error_set(err, TC_E_INVALID_ARG,
                              "Unable to parse 'data': expected an array for input '%s'", t->name);
     data_walk w = {t, max_depth, 0, 0, NULL, err};
     tc_code rc = TC_OK;
-    if (t->dtype != TC_DTYPE_BYTES && max_depth > 0 && is_flat(data))
+    if (array && t->dtype != TC_DTYPE_BYTES && max_depth > 0 && is_flat(data))
         w.count = data->len; /* nothing to check before converting */
     else
         rc = walk_root(&w, data);

@@ -29,6 +29,8 @@ typedef enum tc__http_route_kind {
     ROUTE_MODEL_READY,
     ROUTE_MODEL_CONFIG,
     ROUTE_MODEL_INFER,
+    ROUTE_MODEL_GENERATE,
+    ROUTE_MODEL_GENERATE_STREAM,
     ROUTE_MODEL_STATS,
     ROUTE_ALL_STATS,
     ROUTE_REPO_INDEX,
@@ -68,7 +70,7 @@ typedef struct tc__http_req {
     tc__http_route route;
     tc__buf body;
     bool too_large;
-    bool started; /* the final handler call ran (infer suspended) */
+    bool started;         /* the final handler call ran (infer suspended) */
     bool suspend_counted; /* counted in srv->suspended until answered or terminated */
 
     pthread_mutex_t lock; /* guards reply and done between handler and core callback */
@@ -102,6 +104,9 @@ bool tc__http_compress(int encoding, const uint8_t *in, size_t len, tc__buf *out
  * when the request was suspended (the reply comes later). */
 bool tc__http_infer_start(tc__http_req *r, tc__http_reply *reply);
 
+/* http_generate.c: handle the final call of a generate request (HTTP.md
+ * 15). Returns true when the request was suspended (the reply comes later). */
+bool tc__http_generate_start(tc__http_req *r, bool streaming, tc__http_reply *reply);
 /* http_settings.c: trace and logging settings. */
 tc__http_reply tc__http_trace(tc__http_req *r, const uint8_t *body, size_t len);
 tc__http_reply tc__http_logging(tc__http_req *r, const uint8_t *body, size_t len);

@@ -89,6 +89,10 @@ static void route_model(tc__http_route *r, char **s, size_t n)
         set(r, ROUTE_MODEL_CONFIG, METHOD_GET);
     else if (n == i + 1 && eq(s[i], "infer"))
         set(r, ROUTE_MODEL_INFER, METHOD_POST);
+    else if (n == i + 1 && eq(s[i], "generate"))
+        set(r, ROUTE_MODEL_GENERATE, METHOD_POST);
+    else if (n == i + 1 && eq(s[i], "generate_stream"))
+        set(r, ROUTE_MODEL_GENERATE_STREAM, METHOD_POST);
     else if (n == i + 1 && eq(s[i], "stats"))
         set(r, ROUTE_MODEL_STATS, METHOD_GET);
     else if (version == NULL && n == 5 && eq(s[3], "trace") && eq(s[4], "setting"))
@@ -279,6 +283,10 @@ static enum MHD_Result finish(tc__http_req *r)
     } else if (r->route.kind == ROUTE_MODEL_INFER) {
         tc__trace_stamp(r->trace, "HTTP_RECV_END");
         if (tc__http_infer_start(r, &reply))
+            return MHD_YES; /* suspended */
+    } else if (r->route.kind == ROUTE_MODEL_GENERATE ||
+               r->route.kind == ROUTE_MODEL_GENERATE_STREAM) {
+        if (tc__http_generate_start(r, r->route.kind == ROUTE_MODEL_GENERATE_STREAM, &reply))
             return MHD_YES; /* suspended */
     } else {
         reply = tc__http_handle(r, r->body.data, r->body.len);
