@@ -397,7 +397,6 @@ TC_API tc_code tc_client_infer(tc_client *client, const tc_request *req, tc_resu
 TC_API tc_code tc_client_infer_async(tc_client *client, const tc_request *req, tc_infer_cb cb,
                                      void *user_data);
 
-
 /**
  * As tc_client_infer_async(), and also return an id naming this call for
  * tc_client_cancel(). Ids are unique per client, never 0, and never reused.
@@ -408,6 +407,47 @@ TC_API tc_code tc_client_infer_async(tc_client *client, const tc_request *req, t
  */
 TC_API tc_code tc_client_infer_async_id(tc_client *client, const tc_request *req, tc_infer_cb cb,
                                         void *user_data, uint64_t *call_id);
+
+/**
+ * Run several inferences, one after another (upstream's InferMulti): each
+ * request is sent even when an earlier one failed.
+ * @param results  an array of `count` slots; on return every slot holds a
+ *                 result the caller owns (tc_result_free()): the server's
+ *                 answer, or for a request that could not be sent a result
+ *                 whose status and message say why. A slot is NULL only
+ *                 when even that result could not be allocated.
+ * @return TC_OK when every result is TC_OK, else the first failing status
+ *         (TC_E_INVALID_ARG for NULL arguments or `count` 0: then no slot is
+ *         written).
+ * @note   Not thread-safe, as tc_client_infer(); not from a callback.
+ * @since 0.1.0
+ */
+TC_API tc_code tc_client_infer_multi(tc_client *client, const tc_request *const *requests,
+                                     size_t count, tc_result **results);
+
+/**
+ * Completion of tc_client_infer_multi_async(): `results[i]` answers
+ * `requests[i]`. The array belongs to the library and is valid during the
+ * call; the callee owns each result (tc_result_free()), which may be NULL
+ * only when memory ran out. Runs on the client's I/O thread, or on the
+ * calling thread when the last result is already in when the submission
+ * loop ends. Must not block.
+ */
+typedef void (*tc_multi_cb)(tc_result **results, size_t count, void *user_data);
+
+/**
+ * Send several requests at once and call back once with all their results
+ * (upstream's AsyncInferMulti). Requests may be freed once this returns, as
+ * with tc_client_infer_async().
+ * @return TC_OK when at least one request was sent: `cb` runs exactly once,
+ *         and a request that could not be sent has a result that says why.
+ *         Otherwise the first error (TC_E_INVALID_ARG, TC_E_NOMEM,
+ *         TC_E_TRANSPORT...) and `cb` never runs.
+ * @note   Not thread-safe, as tc_client_infer_async().
+ * @since 0.1.0
+ */
+TC_API tc_code tc_client_infer_multi_async(tc_client *client, const tc_request *const *requests,
+                                           size_t count, tc_multi_cb cb, void *user_data);
 
 /**
  * Cancel an async call started by tc_client_infer_async_id(). When it is
