@@ -96,7 +96,7 @@ static tc_code p_init(const tc__backend_model *model, void **state, tc__error *e
 static void p_execute(void *state, uint32_t instance, tc__backend_request *reqs, size_t count)
 {
     pstate *ps = state;
-    tc_backend_request *one[8];
+    tc_backend_request *one[8] = {NULL};
     tc_backend_request **v = count <= 8 ? one : tc__calloc(count, sizeof *v);
     if (v == NULL) {
         for (size_t i = 0; i < count; i++)
