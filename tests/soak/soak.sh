@@ -6,7 +6,8 @@
 #   - tritonc-perf with gRPC streaming,
 #   - system shared memory: tritonc-perf --shared-memory system when the
 #     build supports it, else simple_{http,grpc}_shm_client in a loop,
-#   - the other examples in a loop.
+#   - the other examples in a loop,
+#   - the HTTP generate extension (/generate and /generate_stream) with curl.
 # The server's VmRSS is sampled every 10 s. At the end: unexpected errors
 # (0 expected; any failed client run counts), RSS growth after warm-up (the
 # first minute) in percent (goal < 5 %), the server's exit status; the
@@ -94,6 +95,19 @@ examples_loop() {
     done
 }
 
+# The HTTP generate extension: a server-sent-events stream of three
+# responses from the decoupled repeat_int32, and one /generate answer.
+generate_loop() {
+    local out
+    out=$(curl -sS -N --max-time 30 -X POST "http://$H/v2/models/repeat_int32/generate_stream" \
+        -d '{"IN":[1,2,3],"DELAY":[1,1,1],"WAIT":0}') || return 1
+    [ "$(grep -c '^data: {"IDX"' <<<"$out")" -eq 3 ] || { echo "stream: $out"; return 1; }
+    out=$(curl -sS --max-time 30 -X POST "http://$H/v2/models/simple/generate" \
+        -d '{"INPUT0":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15],"INPUT1":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}') ||
+        return 1
+    grep -q '"OUTPUT0":\[1,2,3' <<<"$out" || { echo "generate: $out"; return 1; }
+}
+
 shm_loop() {
     "$ex/simple_http_shm_client" -u "$H" && "$ex/simple_grpc_shm_client" -u "$G" &&
         "$ex/simple_http_shm_string_client" -u "$H" && "$ex/simple_grpc_shm_string_client" -u "$G"
@@ -109,7 +123,7 @@ pids+=($!)
 worker perf_stream "$perf" "${perf_args[@]}" -i grpc \
     --streaming -u "$G" &
 pids+=($!)
-if "$perf" -m simple -i http -u "$H" --shared-memory system --concurrency-range 1 -p 500 -r 1 \
+if "$perf" -m simple -i http -u "$H" --shared-memory system --concurrency-range 1 -p 300 -r 3 -s 100 \
     >"$work/shm_probe.out" 2>&1; then
     shm_mode="tritonc-perf --shared-memory system (HTTP and gRPC)"
     worker perf_shm_http "$perf" "${perf_args[@]}" -i http -u "$H" --shared-memory system &
@@ -123,6 +137,10 @@ else
 fi
 worker examples examples_loop &
 pids+=($!)
+if command -v curl >/dev/null; then
+    worker generate generate_loop &
+    pids+=($!)
+fi
 
 # ---- RSS samples ------------------------------------------------------------------------------
 rss_kb() {
