@@ -118,6 +118,7 @@ done
 
 # With PERF=1, oneDNN writes /tmp/perf-PID.map so perf names its JIT kernels.
 [ "$PERF" = 1 ] && export ONEDNN_JIT_PROFILE=2
+: >"$tmp/server.log" # before the job: it opens its redirection only once it runs
 "$server_bin" --model-repository="$tmp/repo" --http-port=0 --grpc-port=0 --metrics-port=0 \
     >"$tmp/server.log" 2>&1 &
 server_pid=$!

@@ -90,6 +90,9 @@ if cmake -S "$tmp/wrong" -B "$tmp/wrong/build" -DCMAKE_PREFIX_PATH="$prefix" \
 fi
 
 # ---- run both against the installed server ----------------------------------------------
+# The log exists before the server does: the background job opens its
+# redirection only once it runs, and the first sed below may come earlier.
+: >"$tmp/server.log"
 "$prefix/bin/tritonc-server" --model-repository="$src/models" --http-port=0 --grpc-port=0 \
     --metrics-port=0 >"$tmp/server.log" 2>&1 &
 server_pid=$!
