@@ -111,7 +111,7 @@ static void errors_before_inference(void **state)
 {
     tc_test_server *s = *state;
     tc_http_reply r = post(s, "/v2/models/nope/generate", NULL, "{}");
-    expect(&r, 400, "application/json",
+    expect(&r, 404, "application/json",
            "{\"error\":\"Request for unknown model: 'nope' is not found\"}");
     tc_http_reply_free(&r);
     r = post(s, "/v2/models/simple/generate", NULL, "{\"INPUT0\":[1,2,3]}");

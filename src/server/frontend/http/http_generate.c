@@ -4,7 +4,7 @@
  * Both submit through the core's streaming entry point, so decoupled
  * models work too. /generate collects the responses and answers once at
  * the final callback. /generate_stream answers at the first callback (its
- * status, 200 or 400, is the first response's) with a chunked
+ * status is the first response's: 200, or the error's) with a chunked
  * text/event-stream body: each response is an event `data: <json>\n\n`,
  * errors included. The body is fed by a content reader that suspends the
  * connection while no event is waiting; the core's callbacks resume it.
@@ -143,7 +143,8 @@ static void stream_cb(tc__infer_response *resp, const tc__error *err, bool final
     tc__core_response_free(resp);
     pthread_mutex_lock(&g->lock);
     if (g->status == 0)
-        g->status = err != NULL ? 400 : 200; /* the first callback decides, as upstream */
+        /* The first callback decides, as upstream does. */
+        g->status = err != NULL ? (unsigned)tc__code_to_http_status(err->code) : 200;
     if (event && g->streaming && !g->gone) {
         (void)tc__buf_append_str(&g->out, "data: ");
         (void)tc__buf_append(&g->out, json.data, json.len);
@@ -250,8 +251,8 @@ bool tc__http_generate_start(tc__http_req *r, bool streaming, tc__http_reply *re
     tc__error err;
     tc__error_clear(&err);
     if (decode(r, g, &err) != TC_OK) {
-        /* Errors before inference are 400 with a JSON body, as upstream. */
-        *reply = tc__http_reply_status(400, err.msg);
+        /* Errors before inference: a JSON body, the status of the error. */
+        *reply = tc__http_reply_error(err.code, err.msg);
         gen_unref(g);
         return false;
     }
@@ -266,7 +267,7 @@ bool tc__http_generate_start(tc__http_req *r, bool streaming, tc__http_reply *re
     pthread_mutex_unlock(&r->lock);
     if (rc != TC_OK) {
         pthread_mutex_lock(&g->lock);
-        hand_over(g, tc__http_reply_status(400, err.msg));
+        hand_over(g, tc__http_reply_error(err.code, err.msg));
         pthread_mutex_unlock(&g->lock);
         gen_unref(g);
     }
