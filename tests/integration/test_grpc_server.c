@@ -19,7 +19,7 @@
 #include "model_config.pb-c.h"
 #include "server_proc.h"
 
-#define SVC "/inference.GRPCInferenceService/"
+#define SVC    "/inference.GRPCInferenceService/"
 #define GOLDEN TC_GOLDEN_DIR "/grpc/"
 
 typedef struct fixture {
@@ -181,8 +181,8 @@ static void health_and_metadata(void **state)
     assert_false(r.trailers_only);
     tc_grpc_raw_reply_free(&r);
 
-    call_golden(state, "simple_grpc_health_metadata/0002.ServerReady.request.pb", "ServerReady",
-                0, &r);
+    call_golden(state, "simple_grpc_health_metadata/0002.ServerReady.request.pb", "ServerReady", 0,
+                &r);
     Inference__ServerReadyResponse *ready =
         inference__server_ready_response__unpack(NULL, r.lens[0], r.msgs[0]);
     assert_true(ready->ready);
@@ -213,8 +213,8 @@ static void health_and_metadata(void **state)
     inference__server_metadata_response__free_unpacked(sm, NULL);
     tc_grpc_raw_reply_free(&r);
 
-    call_golden(state, "simple_grpc_health_metadata/0005.ModelMetadata.request.pb",
-                "ModelMetadata", 0, &r);
+    call_golden(state, "simple_grpc_health_metadata/0005.ModelMetadata.request.pb", "ModelMetadata",
+                0, &r);
     Inference__ModelMetadataResponse *mm =
         inference__model_metadata_response__unpack(NULL, r.lens[0], r.msgs[0]);
     assert_string_equal(mm->name, "simple");
@@ -225,13 +225,13 @@ static void health_and_metadata(void **state)
     inference__model_metadata_response__free_unpacked(mm, NULL);
     tc_grpc_raw_reply_free(&r);
 
-    call_golden(state, "simple_grpc_health_metadata/0006.ModelMetadata.request.pb",
-                "ModelMetadata", 5, &r);
+    call_golden(state, "simple_grpc_health_metadata/0006.ModelMetadata.request.pb", "ModelMetadata",
+                5, &r);
     expect_msg(&r, "Request for unknown model");
     tc_grpc_raw_reply_free(&r);
 
-    call_golden(state, "simple_grpc_health_metadata/0007.ModelConfig.request.pb", "ModelConfig",
-                0, &r);
+    call_golden(state, "simple_grpc_health_metadata/0007.ModelConfig.request.pb", "ModelConfig", 0,
+                &r);
     Inference__ModelConfigResponse *mc =
         inference__model_config_response__unpack(NULL, r.lens[0], r.msgs[0]);
     assert_non_null(mc->config);
@@ -282,8 +282,8 @@ static void infer_golden_raw(void **state)
     call_golden(state, "simple_grpc_infer_client/0003.ModelInfer.request.pb", "ModelInfer", 0, &r);
     check_simple(&r, 0, 2);
     tc_grpc_raw_reply_free(&r);
-    call_golden(state, "simple_grpc_async_infer_client/0001.ModelInfer.request.pb", "ModelInfer",
-                0, &r);
+    call_golden(state, "simple_grpc_async_infer_client/0001.ModelInfer.request.pb", "ModelInfer", 0,
+                &r);
     check_simple(&r, 0, 2);
     tc_grpc_raw_reply_free(&r);
     call_golden(state, "simple_grpc_infer_client/0002.ModelStatistics.request.pb",
@@ -301,16 +301,16 @@ static void infer_golden_raw(void **state)
 static void infer_typed_and_strings(void **state)
 {
     tc_grpc_raw_reply r;
-    call_golden(state, "grpc_explicit_int_content_client/0001.ModelInfer.request.pb",
-                "ModelInfer", 0, &r);
+    call_golden(state, "grpc_explicit_int_content_client/0001.ModelInfer.request.pb", "ModelInfer",
+                0, &r);
     tc_grpc_raw_reply_free(&r);
-    call_golden(state, "grpc_explicit_int_content_client/0002.ModelInfer.request.pb",
-                "ModelInfer", 3, &r);
+    call_golden(state, "grpc_explicit_int_content_client/0002.ModelInfer.request.pb", "ModelInfer",
+                3, &r);
     expect_msg(&r, "contents field must not be specified when using raw_input_contents for "
                    "'INPUT0' for model 'simple'");
     tc_grpc_raw_reply_free(&r);
-    call_golden(state, "grpc_explicit_byte_content_client/0001.ModelInfer.request.pb",
-                "ModelInfer", 0, &r);
+    call_golden(state, "grpc_explicit_byte_content_client/0001.ModelInfer.request.pb", "ModelInfer",
+                0, &r);
     Inference__ModelInferResponse *resp =
         inference__model_infer_response__unpack(NULL, r.lens[0], r.msgs[0]);
     assert_string_equal(resp->outputs[0]->datatype, "BYTES");
@@ -505,9 +505,8 @@ static uint8_t *int_request(const char *model, const char *id, const char *const
             INFERENCE__MODEL_INFER_REQUEST__INFER_INPUT_TENSOR__INIT;
         ins[i] = t;
         ins[i].name = (char *)names[i];
-        ins[i].datatype = strcmp(names[i], "DELAY") == 0 || strcmp(names[i], "WAIT") == 0
-                              ? "UINT32"
-                              : "INT32";
+        ins[i].datatype =
+            strcmp(names[i], "DELAY") == 0 || strcmp(names[i], "WAIT") == 0 ? "UINT32" : "INT32";
         bool batched = strcmp(model, "simple") == 0;
         shapes[i][0] = batched ? 1 : (int64_t)counts[i];
         shapes[i][1] = (int64_t)counts[i];
@@ -704,6 +703,56 @@ static void stream_decoupled(void **state)
     assert_int_equal(r.grpc_status, 12);
     expect_msg(&r, "ModelInfer RPC doesn't support models with decoupled transaction policy");
     tc_grpc_raw_reply_free(&r);
+}
+
+/* A backend error after the request was accepted (square_int32 refuses a
+ * negative count in execute()): in-band by default (an error message, the
+ * stream goes on), and with `triton_grpc_error: true` the stream ends with
+ * its status instead. */
+static void stream_errors_in_band_or_closing(void **state)
+{
+    tc_grpc_raw *c = conn_of(state);
+    static const char *const names[] = {"IN"};
+    int32_t neg = -3, two = 2;
+    const int32_t *dneg[] = {&neg};
+    const int32_t *dtwo[] = {&two};
+    size_t one[] = {1};
+    size_t flen;
+    uint8_t *bad = int_request("square_int32", "bad", names, dneg, one, 1, false, &flen);
+    size_t glen;
+    uint8_t *good = int_request("square_int32", "good", names, dtwo, one, 1, false, &glen);
+
+    int32_t sid = tc_grpc_raw_start(c, SVC "ModelStreamInfer", NULL);
+    assert_int_equal(tc_grpc_raw_send(c, sid, bad, flen, false), 0);
+    assert_int_equal(tc_grpc_raw_send(c, sid, good, glen, true), 0);
+    tc_grpc_raw_reply r;
+    assert_int_equal(tc_grpc_raw_wait(c, sid, 0, 10000, &r), 0);
+    assert_int_equal(r.grpc_status, 0);
+    size_t errors = 0, answers = 0;
+    for (size_t i = 0; i < r.count; i++) {
+        Inference__ModelStreamInferResponse *m = stream_msg(&r, i);
+        if (m->error_message[0] != '\0') {
+            errors++;
+            assert_non_null(strstr(m->error_message, "must not be negative"));
+        } else {
+            answers++;
+            assert_string_equal(m->infer_response->id, "good");
+        }
+        inference__model_stream_infer_response__free_unpacked(m, NULL);
+    }
+    assert_int_equal(errors, 1);
+    assert_int_equal(answers, 2); /* the stream went on: two squares of 2 */
+    tc_grpc_raw_reply_free(&r);
+
+    sid = tc_grpc_raw_start(c, SVC "ModelStreamInfer", "triton_grpc_error: true\n");
+    assert_int_equal(tc_grpc_raw_send(c, sid, bad, flen, false), 0);
+    assert_int_equal(tc_grpc_raw_wait(c, sid, 0, 10000, &r), 0);
+    assert_int_equal(r.grpc_status, 3); /* INVALID_ARGUMENT ends the stream */
+    expect_msg(&r, "must not be negative");
+    assert_int_equal(r.count, 0);
+    tc_grpc_raw_reply_free(&r);
+    free(bad);
+    free(good);
 }
 
 static void client_vanishes_mid_stream(void **state)
@@ -1058,8 +1107,8 @@ static void garbage_never_kills_the_server(void **state)
     };
     for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
         tc_http_reply hr;
-        tc_http_raw_half_close(fx->server.grpc_port, garbage[i], strlen(garbage[i]) + (i == 1 ? 13 : 0),
-                               2000, &hr);
+        tc_http_raw_half_close(fx->server.grpc_port, garbage[i],
+                               strlen(garbage[i]) + (i == 1 ? 13 : 0), 2000, &hr);
         tc_http_reply_free(&hr);
     }
     tc_grpc_raw_reply r;
@@ -1080,6 +1129,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(stream_in_order, setup, teardown),
     cmocka_unit_test_setup_teardown(stream_golden_sequence, setup, teardown),
     cmocka_unit_test_setup_teardown(stream_decoupled, setup, teardown),
+    cmocka_unit_test_setup_teardown(stream_errors_in_band_or_closing, setup, teardown),
     cmocka_unit_test_setup_teardown(client_vanishes_mid_stream, setup, teardown),
     cmocka_unit_test_setup_teardown(deadline_exceeded, setup_slow, teardown),
     cmocka_unit_test_setup_teardown(cancelled_call_never_executes, setup_slow, teardown),
