@@ -35,14 +35,14 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 
-#define WINDOW_SIZE 4194303 /* grpcio's INITIAL_WINDOW_SIZE and MAX_FRAME_SIZE */
+#define WINDOW_SIZE      4194303 /* grpcio's INITIAL_WINDOW_SIZE and MAX_FRAME_SIZE */
 #define CONN_WINDOW_SIZE (64 * 1024 * 1024)
-#define MAX_HEADER_LIST 16384
-#define READ_CHUNK (64 * 1024)
-#define WRITE_GATHER (256 * 1024)
-#define POLL_MAX_MS 1000
-#define NS_PER_US 1000u
-#define NS_PER_MS 1000000u
+#define MAX_HEADER_LIST  16384
+#define READ_CHUNK       (64 * 1024)
+#define WRITE_GATHER     (256 * 1024)
+#define POLL_MAX_MS      1000
+#define NS_PER_US        1000u
+#define NS_PER_MS        1000000u
 
 /* ST_TLS: TCP is up, the TLS handshake runs (TLS connections only). */
 enum { ST_CLOSED, ST_CONNECTING, ST_TLS, ST_OPEN };
@@ -75,8 +75,8 @@ struct tc__gconn {
     /* driver only */
     int fd;
     int state;
-    SSL_CTX *tls_ctx; /* built at the first TLS connect, kept for reconnects */
-    SSL *ssl;         /* NULL on plaintext connections */
+    SSL_CTX *tls_ctx;    /* built at the first TLS connect, kept for reconnects */
+    SSL *ssl;            /* NULL on plaintext connections */
     bool tls_want_write; /* the last TLS operation waits for a writable socket */
     bool tls_clean;      /* no fatal TLS error: close_notify may be sent */
     nghttp2_session *sess;
@@ -85,6 +85,8 @@ struct tc__gconn {
     uint8_t *wpend; /* bytes from the session the socket did not take yet */
     size_t wpend_len;
     uint64_t connect_deadline_ns;
+    struct addrinfo *addrs;     /* resolved addresses while connecting, else NULL */
+    struct addrinfo *next_addr; /* the next one to try when this attempt fails */
     bool goaway;
     uint64_t last_recv_ns;
     uint64_t ping_sent_ns;
@@ -343,7 +345,8 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t stream_id, c
         len -= used;
         const uint8_t *msg = NULL;
         size_t mlen = 0;
-        while (rc == TC_OK && (rc = tc__grpc_reader_next(c->reader, &msg, &mlen, NULL, &e)) == TC_OK)
+        while (rc == TC_OK &&
+               (rc = tc__grpc_reader_next(c->reader, &msg, &mlen, NULL, &e)) == TC_OK)
             rc = c->on_msg(c, msg, mlen);
         if (rc == TC_E_NOT_FOUND)
             continue;
@@ -480,6 +483,11 @@ static void close_conn(tc__gconn *conn)
     tc__free(conn->wpend);
     conn->wpend = NULL;
     conn->wpend_len = 0;
+    if (conn->addrs != NULL) {
+        freeaddrinfo(conn->addrs);
+        conn->addrs = NULL;
+        conn->next_addr = NULL;
+    }
     conn->state = ST_CLOSED;
     conn->goaway = false;
     conn->ping_out = false;
@@ -538,7 +546,38 @@ static tc_code session_open(tc__gconn *conn, tc__error *err)
     return TC_OK;
 }
 
-/* Start a non-blocking connect to the first address that accepts one. */
+/* Start a non-blocking connect to the next resolved address that takes
+ * one (conn->next_addr on). `saved` is the errno of the attempt before. */
+static tc_code connect_next(tc__gconn *conn, int saved, tc__error *err)
+{
+    for (struct addrinfo *ai = conn->next_addr; ai != NULL; ai = ai->ai_next) {
+        int fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            saved = errno;
+            continue;
+        }
+        int one = 1;
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) {
+            conn->fd = fd;
+            conn->state = ST_CONNECTING;
+            conn->next_addr = ai->ai_next;
+            return TC_OK;
+        }
+        saved = errno;
+        (void)close(fd);
+    }
+    freeaddrinfo(conn->addrs);
+    conn->addrs = NULL;
+    conn->next_addr = NULL;
+    return tc__error_set(err, TC_E_TRANSPORT, "failed to connect to %s:%s: %s", conn->host,
+                         conn->port, strerror(saved));
+}
+
+/* Resolve and start connecting. An address whose connect fails, at once or
+ * later (finish_connect), gives way to the next one, as gRPC core does
+ * (e.g. "localhost" resolving to ::1 first for a server on 127.0.0.1). */
 static tc_code start_connect(tc__gconn *conn, tc__error *err)
 {
     struct addrinfo hints;
@@ -550,28 +589,11 @@ static tc_code start_connect(tc__gconn *conn, tc__error *err)
     if (g != 0)
         return tc__error_set(err, TC_E_TRANSPORT, "cannot resolve %s: %s", conn->host,
                              gai_strerror(g));
-    int saved = 0;
-    for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                        ai->ai_protocol);
-        if (fd < 0) {
-            saved = errno;
-            continue;
-        }
-        int one = 1;
-        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) {
-            conn->fd = fd;
-            conn->state = ST_CONNECTING;
-            break;
-        }
-        saved = errno;
-        (void)close(fd);
-    }
-    freeaddrinfo(res);
-    if (conn->state != ST_CONNECTING)
-        return tc__error_set(err, TC_E_TRANSPORT, "failed to connect to %s:%s: %s", conn->host,
-                             conn->port, strerror(saved));
+    conn->addrs = res;
+    conn->next_addr = res;
+    tc_code rc = connect_next(conn, ECONNREFUSED, err);
+    if (rc != TC_OK)
+        return rc;
     uint64_t t = conn->opts->connect_timeout_us;
     conn->connect_deadline_ns = t > 0 ? tc__now_ns() + t * NS_PER_US : 0;
     return TC_OK;
@@ -584,6 +606,16 @@ static void finish_connect(tc__gconn *conn)
     socklen_t len = sizeof soerr;
     if (getsockopt(conn->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
         soerr = errno;
+    tc__error e;
+    tc__error_clear(&e);
+    if (soerr != 0 && conn->next_addr != NULL) {
+        /* This address refused: try the next within the same deadline. */
+        (void)close(conn->fd);
+        conn->fd = -1;
+        if (connect_next(conn, soerr, &e) != TC_OK)
+            lose_conn(conn, e.code, e.msg);
+        return;
+    }
     if (soerr != 0) {
         char why[256];
         snprintf(why, sizeof why, "failed to connect to %s:%s: %s", conn->host, conn->port,
@@ -591,8 +623,11 @@ static void finish_connect(tc__gconn *conn)
         lose_conn(conn, TC_E_TRANSPORT, why);
         return;
     }
-    tc__error e;
-    tc__error_clear(&e);
+    if (conn->addrs != NULL) {
+        freeaddrinfo(conn->addrs); /* connected: no more tries */
+        conn->addrs = NULL;
+        conn->next_addr = NULL;
+    }
     if (conn->opts->use_tls) {
         if (tls_start(conn, &e) != TC_OK)
             lose_conn(conn, e.code, e.msg);
@@ -651,8 +686,7 @@ static int bio_create(BIO *b)
 static void make_bio_method(void)
 {
     int index = BIO_get_new_index();
-    BIO_METHOD *m = index > 0 ? BIO_meth_new(index | BIO_TYPE_SOURCE_SINK, "tritonc socket")
-                              : NULL;
+    BIO_METHOD *m = index > 0 ? BIO_meth_new(index | BIO_TYPE_SOURCE_SINK, "tritonc socket") : NULL;
     if (m != NULL &&
         (BIO_meth_set_write(m, bio_write) != 1 || BIO_meth_set_read(m, bio_read) != 1 ||
          BIO_meth_set_ctrl(m, bio_ctrl) != 1 || BIO_meth_set_create(m, bio_create) != 1)) {
@@ -721,8 +755,8 @@ static tc_code tls_ctx_new(tc__gconn *conn, tc__error *err)
     (void)SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     (void)SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                        SSL_OP_IGNORE_UNEXPECTED_EOF);
-    (void)SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-                                    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    (void)SSL_CTX_set_mode(ctx,
+                           SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_default_passwd_cb(ctx, no_password);
     const char *what = NULL;
     const char *file = "";
@@ -749,8 +783,7 @@ static tc_code tls_ctx_new(tc__gconn *conn, tc__error *err)
         tls_reason(reason, sizeof reason, "unknown error");
         SSL_CTX_free(ctx);
         return tc__error_set(err, TC_E_TRANSPORT, "TLS: %s %s%s%s: %s", what,
-                             file[0] != '\0' ? "'" : "", file, file[0] != '\0' ? "'" : "",
-                             reason);
+                             file[0] != '\0' ? "'" : "", file, file[0] != '\0' ? "'" : "", reason);
     }
     SSL_CTX_set_verify(ctx, o->verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
     conn->tls_ctx = ctx;
@@ -966,7 +999,8 @@ static void submit_call(tc__gconn *conn, tc__gcall *c)
     tc__free(names);
     tc__free(nv);
     if (id < 0) {
-        finish(conn, c, id == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE ? TC_E_UNAVAILABLE : TC_E_TRANSPORT,
+        finish(conn, c,
+               id == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE ? TC_E_UNAVAILABLE : TC_E_TRANSPORT,
                "cannot start the call: %s", nghttp2_strerror(id));
         return;
     }
@@ -1194,8 +1228,7 @@ static uint64_t check_deadlines(tc__gconn *conn, uint64_t now)
                 next_dl = min_deadline(next_dl, c->deadline_ns);
         }
     }
-    if ((conn->state == ST_CONNECTING || conn->state == ST_TLS) &&
-        conn->connect_deadline_ns != 0) {
+    if ((conn->state == ST_CONNECTING || conn->state == ST_TLS) && conn->connect_deadline_ns != 0) {
         if (now >= conn->connect_deadline_ns)
             lose_conn(conn, TC_E_TIMEOUT, "timed out connecting to the server");
         else

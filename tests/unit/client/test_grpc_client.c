@@ -5,9 +5,12 @@
 #include "tc_test.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -46,6 +49,70 @@ static int silent_listener(int *port)
     assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
     *port = ntohs(a.sin_port);
     return fd;
+}
+
+/* ---- name resolution with two addresses -------------------------------------------------- */
+
+/* getaddrinfo() is interposed for one made-up host: "two.invalid" resolves
+ * to 127.0.0.1 on g_first_port, then on g_second_port, as "localhost" does
+ * to ::1 and 127.0.0.1 on many machines. Every other name goes to libc. */
+static int g_first_port, g_second_port;
+static const char k_ours[] = "tc-test";
+
+typedef struct fake_ai {
+    struct addrinfo ai;
+    struct sockaddr_in sa;
+} fake_ai;
+
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                struct addrinfo **res);
+void freeaddrinfo(struct addrinfo *ai);
+
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                struct addrinfo **res)
+{
+    if (node == NULL || strcmp(node, "two.invalid") != 0) {
+        int (*real)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
+        void *sym = dlsym(RTLD_NEXT, "getaddrinfo");
+        memcpy(&real, &sym, sizeof real);
+        return real(node, service, hints, res);
+    }
+    const int ports[2] = {g_first_port, g_second_port};
+    struct addrinfo *head = NULL;
+    for (int i = 1; i >= 0; i--) {
+        fake_ai *f = calloc(1, sizeof *f);
+        if (f == NULL)
+            return EAI_MEMORY;
+        f->sa.sin_family = AF_INET;
+        f->sa.sin_port = htons((uint16_t)ports[i]);
+        f->sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        f->ai.ai_family = AF_INET;
+        f->ai.ai_socktype = SOCK_STREAM;
+        f->ai.ai_protocol = IPPROTO_TCP;
+        f->ai.ai_addr = (struct sockaddr *)&f->sa;
+        f->ai.ai_addrlen = sizeof f->sa;
+        f->ai.ai_canonname = (char *)k_ours;
+        f->ai.ai_next = head;
+        head = &f->ai;
+    }
+    *res = head;
+    return 0;
+}
+
+void freeaddrinfo(struct addrinfo *ai)
+{
+    if (ai != NULL && ai->ai_canonname == k_ours) {
+        while (ai != NULL) {
+            struct addrinfo *next = ai->ai_next;
+            free(ai); /* the fake_ai starts with it */
+            ai = next;
+        }
+        return;
+    }
+    void (*real)(struct addrinfo *);
+    void *sym = dlsym(RTLD_NEXT, "freeaddrinfo");
+    memcpy(&real, &sym, sizeof real);
+    real(ai);
 }
 
 static tc_client *client_for(int port, const tc_grpc_options *opts)
@@ -104,7 +171,8 @@ static void channel_args_map_onto_options(void **state)
     (void)state;
     tc_grpc_options *o = NULL;
     assert_int_equal(tc_grpc_options_new(&o), TC_OK);
-    assert_int_equal(tc_grpc_options_set_channel_arg_int(o, "grpc.keepalive_time_ms", 30000), TC_OK);
+    assert_int_equal(tc_grpc_options_set_channel_arg_int(o, "grpc.keepalive_time_ms", 30000),
+                     TC_OK);
     assert_int_equal(o->keepalive_time_us, 30000000u);
     assert_int_equal(tc_grpc_options_set_channel_arg_int(o, "grpc.keepalive_time_ms", INT32_MAX),
                      TC_OK);
@@ -310,6 +378,30 @@ static void deadline_against_silent_server(void **state)
     close(lfd);
 }
 
+/* The first address refuses; the client goes on to the second (a listener
+ * that never answers: the call times out instead of failing to connect). */
+static void next_address_after_a_refused_one(void **state)
+{
+    (void)state;
+    int port = 0;
+    int lfd = silent_listener(&port);
+    g_first_port = closed_port();
+    g_second_port = port;
+    tc_client *c = NULL;
+    assert_int_equal(tc_grpc_client_new(&c, "two.invalid:1", NULL), TC_OK);
+    tc_request *req = simple_request();
+    assert_int_equal(tc_request_set_client_timeout_us(req, 200000), TC_OK);
+    tc_result *r = NULL;
+    assert_int_equal(tc_client_infer(c, req, &r), TC_E_TIMEOUT);
+    tc_result_free(r);
+    int afd = accept(lfd, NULL, NULL); /* in the backlog already: no wait */
+    assert_true(afd >= 0);             /* the client reached the second address */
+    close(afd);
+    tc_request_free(req);
+    assert_int_equal(tc_client_free(c), TC_OK);
+    close(lfd);
+}
+
 static void cancel_and_free_complete_pending_calls(void **state)
 {
     (void)state;
@@ -367,6 +459,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(async_to_closed_port_completes_once),
     cmocka_unit_test(stream_to_closed_port_ends_once),
     cmocka_unit_test(deadline_against_silent_server),
+    cmocka_unit_test(next_address_after_a_refused_one),
     cmocka_unit_test(cancel_and_free_complete_pending_calls),
     cmocka_unit_test(send_limit_is_enforced),
 };
