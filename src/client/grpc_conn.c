@@ -498,7 +498,7 @@ static void close_conn(tc__gconn *conn)
 static void lose_conn(tc__gconn *conn, tc_code code, const char *why)
 {
     char msg[sizeof conn->lost_msg];
-    snprintf(msg, sizeof msg, "%s", why);
+    snprintf(msg, sizeof msg, "%.*s", (int)(sizeof msg - 1), why); /* cut to fit, knowingly */
     while (conn->active != NULL) {
         tc__gcall *c = conn->active;
         c->stream_id = 0; /* the session is going away: no RST */
