@@ -20,6 +20,9 @@
  * hook's settings (core/settings.c); --log-file appends there instead of
  * stderr. The trace and logging endpoints change both at run time. */
 #include <errno.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +30,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/log.h"
@@ -527,8 +531,25 @@ static int serve(const options *o, tc__control_mode mode, const tc__trace_settin
     return 0;
 }
 
+/* glibc gives every thread that contends for malloc its own arena, up to 8
+ * per core; the server's ~24 threads (HTTP, gRPC, instances) then each keep
+ * a heap's high-water mark, and RSS creeps up for the first many minutes
+ * of mixed traffic (the soak saw +6 % in 10 minutes, none of it leaked:
+ * every workload alone is flat). One arena per core bounds that. An
+ * explicit MALLOC_ARENA_MAX in the environment wins. */
+static void limit_malloc_arenas(void)
+{
+#if defined(__GLIBC__)
+    if (getenv("MALLOC_ARENA_MAX") != NULL)
+        return;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    (void)mallopt(M_ARENA_MAX, cpus > 2 ? (int)cpus : 2);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+    limit_malloc_arenas();
     options o;
     memset(&o, 0, sizeof o);
     o.http_port = 8000;
