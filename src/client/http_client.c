@@ -184,10 +184,35 @@ static CURLcode apply_tls(CURL *e, const struct tc_http_options *o)
     return cc;
 }
 
+/* An easy handle for a new transfer: a pooled one (reset) or a new one. */
+static CURL *easy_take(tc__http_client *hc)
+{
+    CURL *e = NULL;
+    (void)pthread_mutex_lock(&hc->pool_mu);
+    if (hc->pool_count > 0)
+        e = hc->pool[--hc->pool_count];
+    (void)pthread_mutex_unlock(&hc->pool_mu);
+    if (e == NULL)
+        return curl_easy_init();
+    curl_easy_reset(e);
+    return e;
+}
+
+static void easy_give_back(tc__http_client *hc, CURL *e)
+{
+    (void)pthread_mutex_lock(&hc->pool_mu);
+    bool kept = hc->pool_count < sizeof hc->pool / sizeof hc->pool[0];
+    if (kept)
+        hc->pool[hc->pool_count++] = e;
+    (void)pthread_mutex_unlock(&hc->pool_mu);
+    if (!kept)
+        curl_easy_cleanup(e);
+}
+
 tc_code tc__http_xfer_apply(tc__http_client *hc, tc__xfer *x, tc__error *err)
 {
     if (x->easy == NULL)
-        x->easy = curl_easy_init();
+        x->easy = easy_take(hc);
     else
         curl_easy_reset(x->easy); /* keeps the connection cache */
     if (x->easy == NULL)
@@ -233,7 +258,7 @@ void tc__xfer_free(tc__http_client *hc, tc__xfer *x)
     if (x == NULL)
         return;
     if (x->easy != NULL && x->easy != hc->easy)
-        curl_easy_cleanup(x->easy);
+        easy_give_back(hc, x->easy);
     curl_slist_free_all(x->headers);
     tc__free(x->url);
     tc__buf_cleanup(&x->body);
@@ -420,6 +445,9 @@ static void http_destroy(tc_client *c)
     tc__hsync_free(hc->sync);
     if (hc->easy != NULL)
         curl_easy_cleanup(hc->easy);
+    for (size_t i = 0; i < hc->pool_count; i++)
+        curl_easy_cleanup(hc->pool[i]);
+    (void)pthread_mutex_destroy(&hc->pool_mu);
     tc__http_options_cleanup(&hc->opts);
     tc__free(hc->base_url);
     tc__free(hc);
@@ -469,6 +497,7 @@ tc_code tc_http_client_new(tc_client **out, const char *url, const tc_http_optio
     if (hc == NULL)
         return TC_E_NOMEM;
     hc->base.vt = &tc__http_vtable;
+    (void)pthread_mutex_init(&hc->pool_mu, NULL);
     tc_code rc = tc__http_options_copy(&hc->opts, opts);
     if (rc == TC_OK)
         rc = normalize_url(url, &hc->base_url);

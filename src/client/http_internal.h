@@ -4,12 +4,13 @@
 #define TC_SRC_CLIENT_HTTP_INTERNAL_H
 
 #include <curl/curl.h>
+#include <pthread.h>
 
 #include <tritonc/http.h>
 
 #include "client/client_internal.h"
-#include "client/retry.h"
 #include "client/result_internal.h"
+#include "client/retry.h"
 #include "common/buf.h"
 
 struct tc_http_options {
@@ -37,6 +38,11 @@ typedef struct tc__http_client {
     CURL *easy;                  /* sync calls on libcurl; reused for keep-alive */
     struct tc__hsync *sync;      /* sync calls without libcurl (http_sync.h); NULL = curl */
     tc__io *io;                  /* async engine, started on first use */
+    /* Easy handles of finished async transfers, reset and reused by the
+     * next ones instead of a curl_easy_init()/cleanup() pair per call. */
+    pthread_mutex_t pool_mu;
+    CURL *pool[32];    /* lock: pool_mu */
+    size_t pool_count; /* lock: pool_mu */
 } tc__http_client;
 
 /* One piece of a request body. */
