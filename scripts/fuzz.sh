@@ -6,8 +6,12 @@ set -eu
 build=${1:-build/fuzz}
 seconds=${2:-60}
 status=0
-for t in "$build"/tests/fuzz/fuzz_*; do
-    [ -x "$t" ] || continue
+# Every fuzz_* executable of the build, wherever CMake put it (the gRPC
+# server target lives next to its frontend), in name order.
+targets=$(find "$build" -type f -perm -u+x -name 'fuzz_*' ! -name '*.o' |
+    while read -r t; do echo "$(basename "$t") $t"; done | sort | cut -d' ' -f2)
+[ -n "$targets" ] || { echo "no fuzz targets under $build" >&2; exit 2; }
+for t in $targets; do
     name=$(basename "$t")
     corpus="tests/fuzz/corpus/$name"
     scratch=$(mktemp -d)
