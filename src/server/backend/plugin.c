@@ -164,17 +164,15 @@ static tc_code open_plugin(const char *name, const char *path, plugin **out, tc_
         why = "it does not export " TC_BACKEND_ENTRY_SYMBOL "()";
     else if (vt == NULL)
         why = TC_BACKEND_ENTRY_SYMBOL "() returned NULL";
-    else if (vt->api_version != TC_BACKEND_API_VERSION)
-        why = "it was built for another backend API version";
+    else if (vt->api_version > TC_BACKEND_API_VERSION)
+        why = "it was built for another backend API version (newer than this server)";
+    else if (vt->api_version < TC_BACKEND_API_VERSION)
+        why = "it was built for another backend API version (older than this server)";
     else if (vt->init == NULL || vt->execute == NULL || vt->fini == NULL)
         why = "its vtable lacks init, execute or fini";
     if (why != NULL) {
-        tc__error_set(err, TC_E_INVALID_ARG, "unable to load backend '%s' from %s: %s%s", name,
-                      path, why,
-                      vt != NULL && vt->api_version != TC_BACKEND_API_VERSION
-                          ? (vt->api_version > TC_BACKEND_API_VERSION ? " (newer than this server)"
-                                                                      : " (older than this server)")
-                          : "");
+        tc__error_set(err, TC_E_INVALID_ARG, "unable to load backend '%s' from %s: %s", name, path,
+                      why);
         dlclose(dl);
         return err->code;
     }

@@ -224,7 +224,9 @@ static void job_complete(tc__job *job, tc__infer_response *resp, const tc__error
 /* Fill br for `job`; false (with br->error set) when it cannot run. */
 static bool cancelled(const tc__job *job)
 {
-    return job->cancelled != NULL && atomic_load(job->cancelled);
+    /* A shm binding's copy of the request keeps the frontend's flag. */
+    const atomic_bool *flag = job->req->cancelled;
+    return flag != NULL && atomic_load(flag);
 }
 
 static bool prepare(tc__model_handle *mv, tc__job *job, tc__backend_request *br)
@@ -556,7 +558,6 @@ static tc_code submit(tc__core *core, const tc__infer_request *req, tc__trace *t
     job->user_data = user_data;
     job->start_ns = start;
     job->trace = trace;
-    job->cancelled = req->cancelled;
     tc__trace_set_version(trace, mv->version);
     rc = tc__shm_bind(core, req, &job->shm, err);
     if (job->shm != NULL)

@@ -44,9 +44,8 @@ typedef struct tc__job {
      * levels), queue deadline (0 = none) and what happens when it passes. */
     uint64_t level;
     uint64_t deadline_ns;
-    bool delay_on_timeout;        /* DELAY: move behind the other work instead of failing */
-    bool delayed;                 /* its deadline passed under DELAY: runs after the rest */
-    const atomic_bool *cancelled; /* the frontend's flag (req->cancelled), or NULL */
+    bool delay_on_timeout; /* DELAY: move behind the other work instead of failing */
+    bool delayed;          /* its deadline passed under DELAY: runs after the rest */
 } tc__job;
 
 /* A FIFO of jobs. */
@@ -88,7 +87,6 @@ typedef struct tc__sched {
     uint64_t levels;                           /* priority_levels (0 = priorities off) */
     uint64_t default_level;                    /* for requests without a valid priority */
     bool timeouts;                             /* some policy sets or allows queue timeouts */
-    bool bounded;                              /* some policy sets max_queue_size */
 } tc__sched;
 
 typedef struct tc__labels {

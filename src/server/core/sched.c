@@ -70,7 +70,6 @@ void tc__sched_init(tc__model_handle *mv)
                 continue;
             s->timeouts =
                 s->timeouts || p->default_timeout_microseconds > 0 || p->allow_timeout_override;
-            s->bounded = s->bounded || p->max_queue_size > 0;
         }
     }
 }
