@@ -11,8 +11,7 @@
 /* Nesting allowed in a request: the object, "parameters", and a 1-D array. */
 #define GENERATE_MAX_DEPTH 4
 
-static const tc__generate_input *find_input(const tc__generate_input *in, size_t n,
-                                            const char *name)
+static const tc__tensor_meta *find_input(const tc__tensor_meta *in, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++) {
         if (strcmp(in[i].name, name) == 0)
@@ -23,7 +22,7 @@ static const tc__generate_input *find_input(const tc__generate_input *in, size_t
 
 /* Shape the `count` elements given for `in`: fixed dimensions take their
  * share, the innermost variable one the rest, other variable ones 1. */
-static tc_code shape_for(const tc__generate_input *in, size_t count, int64_t *shape, tc__error *err)
+static tc_code shape_for(const tc__tensor_meta *in, size_t count, int64_t *shape, tc__error *err)
 {
     size_t left = count;
     for (size_t i = in->ndim; i-- > 0;) {
@@ -48,8 +47,8 @@ bad:
                          in->name);
 }
 
-static tc_code add_tensor(tc__infer_request *req, const tc__generate_input *in,
-                          const tc__jl_value *v, size_t max_size, tc__error *err)
+static tc_code add_tensor(tc__infer_request *req, const tc__tensor_meta *in, const tc__jl_value *v,
+                          size_t max_size, tc__error *err)
 {
     for (size_t i = 0; i < req->input_count; i++) {
         if (strcmp(req->inputs[i].name, in->name) == 0)
@@ -83,14 +82,14 @@ static tc_code add_tensor(tc__infer_request *req, const tc__generate_input *in,
 /* Keys of `obj`: inputs become tensors, the rest request parameters;
  * "parameters" (at the top only) is read the same way, "id" (top) is the
  * request id. */
-static tc_code read_members(const tc__jl_value *obj, bool top, const tc__generate_input *inputs,
+static tc_code read_members(const tc__jl_value *obj, bool top, const tc__tensor_meta *inputs,
                             size_t input_count, size_t max_size, tc__infer_request *req,
                             tc__error *err)
 {
     for (const tc__jl_value *k = tc__jl_first(obj); k != NULL; k = tc__jl_next(obj, k)) {
         const char *key = k->v.s;
         const tc__jl_value *v = tc__jl_member(k);
-        const tc__generate_input *in = find_input(inputs, input_count, key);
+        const tc__tensor_meta *in = find_input(inputs, input_count, key);
         tc_code rc;
         if (in != NULL) {
             rc = add_tensor(req, in, v, max_size, err);
@@ -123,7 +122,7 @@ static tc_code read_members(const tc__jl_value *obj, bool top, const tc__generat
 }
 
 tc_code tc__v2_generate_request_decode(const uint8_t *body, size_t len,
-                                       const tc__generate_input *inputs, size_t input_count,
+                                       const tc__tensor_meta *inputs, size_t input_count,
                                        size_t max_size, tc__infer_request *req, tc__error *err)
 {
     memset(req, 0, sizeof *req);

@@ -62,24 +62,17 @@ tc_code tc__v2_http_response_decode(const uint8_t *body, size_t body_len, size_t
 
 /* ---- generate extension (HTTP.md section 15) ---- */
 
-/* A model input as the generate conversion sees it: name, datatype and
- * full shape (-1 for variable dimensions, the batch dimension included). */
-typedef struct tc__generate_input {
-    const char *name;
-    tc_dtype dtype;
-    const int64_t *shape;
-    size_t ndim;
-} tc__generate_input;
-
 /* Server side. Decode a generate request body into `req` (cleaned up on
- * failure): keys naming a model input become tensors (a scalar or a flat
+ * failure) against the model's inputs as its metadata lists them (full
+ * shapes: -1 for variable dimensions, the batch dimension included; see
+ * tc__model_config_metadata): keys naming a model input become tensors (a scalar or a flat
  * array, shaped into the input's shape as upstream does: fixed dimensions
  * first, the innermost variable one takes the rest, other variable ones
  * 1), "id" is the request id, "parameters" is read the same way one level
  * down, and other keys become request parameters (string, integer or
  * boolean). `max_size` bounds one tensor's bytes (0 = none). */
 tc_code tc__v2_generate_request_decode(const uint8_t *body, size_t len,
-                                       const tc__generate_input *inputs, size_t input_count,
+                                       const tc__tensor_meta *inputs, size_t input_count,
                                        size_t max_size, tc__infer_request *req, tc__error *err);
 /* Server side. Append one generate response object: "id" (when set),
  * "model_name", "model_version", the response parameters and outputs as

@@ -12,15 +12,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const int64_t text[2] = {-1, 1};
-    static const int64_t pairs[2] = {-1, 2};
-    static const int64_t scalar[1] = {1};
-    static const int64_t flags[1] = {3};
-    static const tc__generate_input inputs[] = {
-        {"text_input", TC_DTYPE_BYTES, text, 2},
-        {"pairs", TC_DTYPE_INT32, pairs, 2},
-        {"temperature", TC_DTYPE_FP32, scalar, 1},
-        {"flags", TC_DTYPE_BOOL, flags, 1},
+    static int64_t text[2] = {-1, 1};
+    static int64_t pairs[2] = {-1, 2};
+    static int64_t scalar[1] = {1};
+    static int64_t flags[1] = {3};
+    static char n_text[] = "text_input", n_pairs[] = "pairs", n_temp[] = "temperature",
+                n_flags[] = "flags";
+    static const tc__tensor_meta inputs[] = {
+        {n_text, TC_DTYPE_BYTES, text, 2},
+        {n_pairs, TC_DTYPE_INT32, pairs, 2},
+        {n_temp, TC_DTYPE_FP32, scalar, 1},
+        {n_flags, TC_DTYPE_BOOL, flags, 1},
     };
     tc__infer_request req;
     tc__error err;

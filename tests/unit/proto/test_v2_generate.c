@@ -7,13 +7,15 @@
 #include "common/alloc.h"
 #include "proto/v2_json.h"
 
-static const int64_t k_text[2] = {-1, 1};      /* batching, one string per item */
-static const int64_t k_pairs[3] = {-1, -1, 2}; /* variable rows of 2 */
-static const int64_t k_scalar[1] = {1};
-static const tc__generate_input k_inputs[] = {
-    {"text_input", TC_DTYPE_BYTES, k_text, 2},
-    {"pairs", TC_DTYPE_INT32, k_pairs, 3},
-    {"temperature", TC_DTYPE_FP32, k_scalar, 1},
+/* Model inputs as their metadata lists them. */
+static int64_t k_text[2] = {-1, 1};      /* batching, one string per item */
+static int64_t k_pairs[3] = {-1, -1, 2}; /* variable rows of 2 */
+static int64_t k_scalar[1] = {1};
+static char k_text_name[] = "text_input", k_pairs_name[] = "pairs", k_temp_name[] = "temperature";
+static const tc__tensor_meta k_inputs[] = {
+    {k_text_name, TC_DTYPE_BYTES, k_text, 2},
+    {k_pairs_name, TC_DTYPE_INT32, k_pairs, 3},
+    {k_temp_name, TC_DTYPE_FP32, k_scalar, 1},
 };
 
 static tc_code decode(const char *json, tc__infer_request *req, tc__error *err)

@@ -182,43 +182,24 @@ static void stream_cb(tc__infer_response *resp, const tc__error *err, bool final
 
 /* ---- entry ------------------------------------------------------------------------------ */
 
-/* Decode the body against the model's inputs into g->req. */
+/* Decode the body against the model's inputs (as its metadata lists them)
+ * into g->req. */
 static tc_code decode(tc__http_req *r, gen *g, tc__error *err)
 {
     tc__model_handle *mh = NULL;
     tc_code rc = tc__core_model_acquire(r->srv->core, r->route.model, r->route.version, &mh, err);
     if (rc != TC_OK)
         return rc;
-    const Inference__ModelConfig *cfg = tc__model_handle_config(mh);
-    bool batching = cfg->max_batch_size > 0;
-    tc__generate_input *in = tc__calloc(cfg->n_input + 1, sizeof *in);
-    int64_t *shapes = NULL;
-    size_t dims = 0;
-    for (size_t i = 0; i < cfg->n_input; i++)
-        dims += cfg->input[i]->n_dims + 1;
-    shapes = tc__calloc(dims + 1, sizeof *shapes);
-    if (in == NULL || shapes == NULL) {
+    tc__model_metadata meta;
+    if (tc__model_config_metadata(tc__model_handle_config(mh), NULL, 0, &meta) != TC_OK) {
         rc = tc__error_set(err, TC_E_NOMEM, "out of memory");
     } else {
-        int64_t *s = shapes;
-        for (size_t i = 0; i < cfg->n_input; i++) {
-            const Inference__ModelInput *mi = cfg->input[i];
-            in[i].name = mi->name;
-            in[i].dtype = (tc_dtype)mi->data_type;
-            in[i].shape = s;
-            if (batching)
-                *s++ = -1;
-            for (size_t d = 0; d < mi->n_dims; d++)
-                *s++ = mi->dims[d];
-            in[i].ndim = (size_t)(s - in[i].shape);
-        }
         const uint8_t *body = r->body.data != NULL ? r->body.data : (const uint8_t *)"";
-        rc = tc__v2_generate_request_decode(body, r->body.len, in, cfg->n_input,
+        rc = tc__v2_generate_request_decode(body, r->body.len, meta.inputs, meta.input_count,
                                             r->srv->max_input_size, &g->req, err);
         g->req_live = rc == TC_OK;
+        tc__model_metadata_cleanup(&meta);
     }
-    tc__free(in);
-    tc__free(shapes);
     tc__model_handle_release(mh);
     if (rc != TC_OK)
         return rc;
