@@ -17,10 +17,12 @@ import time
 try:
     import grpc
     import numpy  # noqa: F401
-    from grpc_tools import protoc
+    from grpc_tools import protoc  # noqa: F401 (interop_common needs it)
 except ImportError:
     print("python3-grpcio / python3-grpc-tools / python3-numpy not installed: skipping")
     sys.exit(77)
+
+from interop_common import compile_protos  # noqa: E402
 
 
 def fail(msg):
@@ -47,14 +49,7 @@ def start_server(binary, models):
 def main():
     binary, models, proto_dir = sys.argv[1:4]
     out = tempfile.mkdtemp(prefix="tc_grpc_py_")
-    rc = protoc.main(["protoc", "-I" + proto_dir, "--python_out=" + out,
-                      "--grpc_python_out=" + out,
-                      os.path.join(proto_dir, "grpc_service.proto"),
-                      os.path.join(proto_dir, "model_config.proto"),
-                      os.path.join(proto_dir, "health.proto")])
-    if rc != 0:
-        fail("protoc failed")
-    sys.path.insert(0, out)
+    compile_protos(proto_dir, out, ("grpc_service", "model_config", "health"))
     import numpy as np  # noqa: E402
     import grpc_service_pb2 as pb  # noqa: E402
     import grpc_service_pb2_grpc as svc  # noqa: E402

@@ -22,7 +22,7 @@ import time
 try:
     import grpc
     import numpy as np
-    from grpc_tools import protoc
+    from grpc_tools import protoc  # noqa: F401 (interop_common needs it)
 except ImportError:
     print("python3-grpcio / python3-grpc-tools / python3-numpy not installed: skipping")
     sys.exit(77)
@@ -31,61 +31,11 @@ if shutil.which("openssl") is None:
     print("the openssl command line tool is not installed: skipping")
     sys.exit(77)
 
-CONFIG = """[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = tritonc test
-[v3_ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[server]
-basicConstraints = CA:FALSE
-subjectAltName = DNS:localhost,IP:127.0.0.1
-extendedKeyUsage = serverAuth
-[client]
-basicConstraints = CA:FALSE
-extendedKeyUsage = clientAuth
-"""
-
+from interop_common import compile_protos, make_certs  # noqa: E402
 
 def fail(msg):
     print("FAIL:", msg)
     sys.exit(1)
-
-
-def openssl(d, *args):
-    r = subprocess.run(["openssl"] + list(args), cwd=d, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True, check=False)
-    if r.returncode != 0:
-        fail("openssl %s: %s" % (" ".join(args), r.stdout))
-
-
-def make_certs(d):
-    with open(os.path.join(d, "tls.cnf"), "w", encoding="utf-8") as f:
-        f.write(CONFIG)
-    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    for ca in ("ca", "other-ca"):
-        openssl(d, "req", "-config", "tls.cnf", "-x509", *key, "-keyout", ca + ".key",
-                "-out", ca + ".pem", "-days", "2", "-extensions", "v3_ca",
-                "-subj", "/CN=tritonc " + ca)
-    serial = 2
-    for name, ca, ext in (("server", "ca", "server"), ("client", "ca", "client"),
-                          ("rogue", "other-ca", "client")):
-        openssl(d, "req", "-config", "tls.cnf", "-new", *key, "-keyout", name + ".key",
-                "-out", name + ".csr", "-subj",
-                "/CN=localhost" if name == "server" else "/CN=tritonc " + name)
-        openssl(d, "x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey",
-                ca + ".key", "-set_serial", str(serial), "-days", "2", "-extfile", "tls.cnf",
-                "-extensions", ext, "-out", name + ".pem")
-        serial += 1
-
-    def read(n):
-        with open(os.path.join(d, n), "rb") as f:
-            return f.read()
-    return {n: read(n) for n in ("ca.pem", "other-ca.pem", "client.pem", "client.key",
-                                 "rogue.pem", "rogue.key")}
 
 
 def start_server(binary, models, extra):
@@ -184,13 +134,7 @@ def main():
 
 
 def run(binary, models, proto_dir, out):
-    rc = protoc.main(["protoc", "-I" + proto_dir, "--python_out=" + out,
-                      "--grpc_python_out=" + out,
-                      os.path.join(proto_dir, "grpc_service.proto"),
-                      os.path.join(proto_dir, "model_config.proto")])
-    if rc != 0:
-        fail("protoc failed")
-    sys.path.insert(0, out)
+    compile_protos(proto_dir, out)
     import grpc_service_pb2 as pb  # noqa: E402
     import grpc_service_pb2_grpc as svc  # noqa: E402
 

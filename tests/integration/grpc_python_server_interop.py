@@ -31,7 +31,7 @@ from concurrent import futures
 try:
     import grpc
     from google.protobuf import text_format
-    from grpc_tools import protoc
+    from grpc_tools import protoc  # noqa: F401 (interop_common needs it)
 except ImportError:
     print("python3-grpcio / python3-grpc-tools not installed: skipping")
     sys.exit(77)
@@ -40,20 +40,7 @@ if shutil.which("openssl") is None:
     print("the openssl command line tool is not installed: skipping")
     sys.exit(77)
 
-CONFIG = """[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = tritonc test
-[v3_ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[server]
-basicConstraints = CA:FALSE
-subjectAltName = DNS:localhost,IP:127.0.0.1
-extendedKeyUsage = serverAuth
-"""
+from interop_common import compile_protos, make_certs  # noqa: E402
 
 FINAL = "triton_final_response"
 EMPTY_FINAL = "triton_enable_empty_final_response"
@@ -75,29 +62,6 @@ class InferError(Exception):
         super().__init__(msg)
         self.code = code
         self.msg = msg
-
-
-def make_certs(d):
-    with open(os.path.join(d, "tls.cnf"), "w", encoding="utf-8") as f:
-        f.write(CONFIG)
-    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-
-    def openssl(*args):
-        r = subprocess.run(["openssl"] + list(args), cwd=d, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, check=False)
-        if r.returncode != 0:
-            print("FAIL: openssl %s: %s" % (" ".join(args), r.stdout))
-            sys.exit(1)
-
-    for ca in ("ca", "other-ca"):
-        openssl("req", "-config", "tls.cnf", "-x509", *key, "-keyout", ca + ".key",
-                "-out", ca + ".pem", "-days", "2", "-extensions", "v3_ca",
-                "-subj", "/CN=tritonc " + ca)
-    openssl("req", "-config", "tls.cnf", "-new", *key, "-keyout", "server.key",
-            "-out", "server.csr", "-subj", "/CN=localhost")
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-set_serial", "2", "-days", "2", "-extfile", "tls.cnf", "-extensions", "server",
-            "-out", "server.pem")
 
 
 def make_servicer(pb, mc, svc, models_dir):
@@ -378,14 +342,7 @@ def main():
 
 
 def scenarios(examples, peer, proto_dir, models_dir, tmp):
-    rc = protoc.main(["protoc", "-I" + proto_dir, "--python_out=" + tmp,
-                      "--grpc_python_out=" + tmp,
-                      os.path.join(proto_dir, "grpc_service.proto"),
-                      os.path.join(proto_dir, "model_config.proto")])
-    if rc != 0:
-        print("FAIL: protoc failed")
-        sys.exit(1)
-    sys.path.insert(0, tmp)
+    compile_protos(proto_dir, tmp)
     import grpc_service_pb2 as pb  # noqa: E402
     import grpc_service_pb2_grpc as svc  # noqa: E402
     import model_config_pb2 as mc  # noqa: E402
