@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "grpc_raw.h"
@@ -25,27 +24,14 @@ typedef struct fixture {
     char arg[512];
 } fixture;
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    assert_true(fputs(text, fp) >= 0);
-    assert_int_equal(fclose(fp), 0);
-}
-
-/* <repo>/<name>/config.pbtxt and <repo>/<name>/1/; with `plugin` set, a
- * link <repo>/<name>/libtritonc_<link_as>.so to it. */
+/* A model of the repository; with `plugin` set, a link
+ * <repo>/<name>/libtritonc_<link_as>.so to it. */
 static void add_model(const char *repo, const char *name, const char *config, const char *plugin,
                       const char *link_as)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", repo, name);
-    assert_int_equal(mkdir(path, 0755), 0);
-    snprintf(path, sizeof path, "%s/%s/1", repo, name);
-    assert_int_equal(mkdir(path, 0755), 0);
-    snprintf(path, sizeof path, "%s/%s/config.pbtxt", repo, name);
-    write_file(path, config);
+    assert_int_equal(tc_test_repo_add_model(repo, name, config), 0);
     if (plugin != NULL) {
+        char path[512];
         snprintf(path, sizeof path, "%s/%s/libtritonc_%s.so", repo, name, link_as);
         assert_int_equal(symlink(plugin, path), 0);
     }
@@ -58,8 +44,7 @@ static void add_model(const char *repo, const char *name, const char *config, co
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->repo, sizeof f->repo, "/tmp/tc_plugin_XXXXXX");
-    if (mkdtemp(f->repo) == NULL)
+    if (tc_test_repo_new(f->repo, sizeof f->repo) != 0)
         return -1;
     add_model(f->repo, "scaled",
               "backend: \"scale\"\nmax_batch_size: 8\n" IO_INT32(
@@ -95,10 +80,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     int rc = tc_test_server_stop(&f->server);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->repo);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", f->repo);
+    tc_test_repo_remove(f->repo);
     free(f);
     assert_int_equal(rc, 0);
     return 0;

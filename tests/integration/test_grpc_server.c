@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,22 +68,15 @@ static int setup_small(void **state)
 static int setup_slow(void **state)
 {
     char dir[64];
-    snprintf(dir, sizeof dir, "/tmp/tc_grpc_slow_XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (tc_test_repo_new(dir, sizeof dir) != 0 ||
+        tc_test_repo_add_model(
+            dir, "slow",
+            "name: \"slow\"\nbackend: \"tritonc_identity\"\nmax_batch_size: 8\n"
+            "input [ { name: \"INPUT0\" data_type: TYPE_INT32 dims: [ -1 ] } ]\n"
+            "output [ { name: \"OUTPUT0\" data_type: TYPE_INT32 dims: [ -1 ] } ]\n"
+            "parameters [ { key: \"execute_delay_ms\" value: { string_value: \"1500\" } } ]\n") !=
+            0)
         return -1;
-    char path[256];
-    snprintf(path, sizeof path, "%s/slow", dir);
-    mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/slow/1", dir);
-    mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/slow/config.pbtxt", dir);
-    FILE *fp = fopen(path, "w");
-    fputs("name: \"slow\"\nbackend: \"tritonc_identity\"\nmax_batch_size: 8\n"
-          "input [ { name: \"INPUT0\" data_type: TYPE_INT32 dims: [ -1 ] } ]\n"
-          "output [ { name: \"OUTPUT0\" data_type: TYPE_INT32 dims: [ -1 ] } ]\n"
-          "parameters [ { key: \"execute_delay_ms\" value: { string_value: \"1500\" } } ]\n",
-          fp);
-    fclose(fp);
     int rc = start_in(state, dir, NULL);
     if (rc == 0)
         snprintf(((fixture *)*state)->tmp, sizeof((fixture *)*state)->tmp, "%s", dir);
@@ -96,12 +88,8 @@ static int teardown(void **state)
     fixture *f = *state;
     tc_grpc_raw_close(f->conn);
     int rc = tc_test_server_stop(&f->server);
-    if (f->tmp[0] != '\0') {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->tmp);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", f->tmp);
-    }
+    if (f->tmp[0] != '\0')
+        tc_test_repo_remove(f->tmp);
     free(f);
     assert_int_equal(rc, 0);
     return 0;

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <tritonc/tritonc.h>
@@ -34,21 +33,9 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->repo, sizeof f->repo, "/tmp/tc_queue_XXXXXX");
-    if (mkdtemp(f->repo) == NULL)
-        return -1;
-    char path[128];
-    snprintf(path, sizeof path, "%s/q", f->repo);
-    mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/q/1", f->repo);
-    mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/q/config.pbtxt", f->repo);
-    FILE *fp = fopen(path, "w");
-    if (fp == NULL)
-        return -1;
-    fputs(k_config, fp);
-    fclose(fp);
-    if (tc_test_server_start(&f->server, f->repo, NULL) != 0) {
+    if (tc_test_repo_new(f->repo, sizeof f->repo) != 0 ||
+        tc_test_repo_add_model(f->repo, "q", k_config) != 0 ||
+        tc_test_server_start(&f->server, f->repo, NULL) != 0) {
         free(f);
         return -1;
     }
@@ -61,10 +48,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     int rc = tc_test_server_stop(&f->server);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->repo);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", f->repo);
+    tc_test_repo_remove(f->repo);
     free(f);
     assert_int_equal(rc, 0);
     return 0;

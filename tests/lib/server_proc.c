@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -170,7 +171,8 @@ int tc_test_server_stop(tc_test_server *s)
         waitpid(s->pid, &status, 0);
         fprintf(stderr, "tritonc-server did not stop within 30 s\n");
     } else {
-        fprintf(stderr, "tritonc-server died of signal %d\n", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        fprintf(stderr, "tritonc-server died of signal %d\n",
+                WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     }
     if (rc != 0)
         dump_output(s->out_fd);
@@ -315,8 +317,8 @@ int tc_http_request(int port, const char *method, const char *path, const char *
 {
     size_t cap = 1024 + strlen(path) + (extra_headers ? strlen(extra_headers) : 0) + body_len;
     char *req = malloc(cap);
-    int n = snprintf(req, cap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s", method,
-                     path, extra_headers ? extra_headers : "");
+    int n = snprintf(req, cap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s",
+                     method, path, extra_headers ? extra_headers : "");
     if (body != NULL)
         n += snprintf(req + n, cap - (size_t)n, "Content-Length: %zu\r\n", body_len);
     n += snprintf(req + n, cap - (size_t)n, "\r\n");
@@ -428,4 +430,41 @@ uint8_t *tc_test_read_file(const char *path, size_t *len)
     data[got] = 0;
     *len = got;
     return data;
+}
+
+/* ---- temporary repositories ----------------------------------------------------------- */
+
+int tc_test_repo_new(char *dir, size_t size)
+{
+    if (size < 32)
+        return -1;
+    snprintf(dir, size, "/tmp/tc_repo_XXXXXX");
+    return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
+int tc_test_repo_add_model(const char *dir, const char *name, const char *config)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (mkdir(path, 0755) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/%s/1", dir, name);
+    if (mkdir(path, 0755) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/%s/config.pbtxt", dir, name);
+    FILE *fp = fopen(path, "w");
+    if (fp == NULL)
+        return -1;
+    int rc = fputs(config, fp) >= 0 ? 0 : -1;
+    if (fclose(fp) != 0)
+        rc = -1;
+    return rc;
+}
+
+void tc_test_repo_remove(const char *dir)
+{
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
 }

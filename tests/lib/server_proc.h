@@ -67,6 +67,15 @@ int tc_test_wait_metric(int metrics_port, const char *series, double want, int t
  * arrivals that the idle instance has not picked up yet.) */
 int tc_test_wait_pending(int metrics_port, const char *model, int want, int timeout_ms);
 
+/* Temporary model repositories. tc_test_repo_new makes an empty one under
+ * /tmp (its path into `dir`, at least 32 bytes); tc_test_repo_add_model
+ * writes <dir>/<name>/config.pbtxt holding `config` and an empty version
+ * folder <dir>/<name>/1; tc_test_repo_remove deletes the whole tree. The
+ * first two return 0 or -1. */
+int tc_test_repo_new(char *dir, size_t size);
+int tc_test_repo_add_model(const char *dir, const char *name, const char *config);
+void tc_test_repo_remove(const char *dir);
+
 /* Read a whole file; NULL if missing. Caller frees with free(). */
 uint8_t *tc_test_read_file(const char *path, size_t *len);
 
