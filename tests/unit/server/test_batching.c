@@ -266,20 +266,20 @@ static void submit_ordered(tc__core *core, tc__infer_request *r, ordered *o, int
     assert_int_equal(tc__core_infer_async(core, r, on_ordered, o, &err), TC_OK);
 }
 
+static bool nothing_pending(void *core)
+{
+    tc__model_stats *st = NULL;
+    stats_of(core, "dyn", &st);
+    bool none = st[0].pending_count == 0;
+    tc__model_stats_free(st, 1);
+    return none;
+}
+
 /* Wait (bounded) until the instance has taken every queued request. */
 static void wait_nothing_pending(tc__core *core)
 {
-    for (int i = 0; i < 2000; i++) {
-        tc__model_stats *st = NULL;
-        stats_of(core, "dyn", &st);
-        uint64_t pending = st[0].pending_count;
-        tc__model_stats_free(st, 1);
-        if (pending == 0)
-            return;
-        struct timespec ts = {0, 5 * 1000 * 1000}; /* poll interval */
-        nanosleep(&ts, NULL);
-    }
-    fail_msg("requests still pending after 10 s");
+    if (!tc_test_wait_until(nothing_pending, core, 10000))
+        fail_msg("requests still pending after 10 s");
 }
 
 /* While X executes, A (level 2, a 50 ms timeout under DELAY), B (level 2)
