@@ -90,9 +90,6 @@ tc_code tc__jd_shape(const tc__jl_value *o, bool allow_negative, int64_t **shape
  * TC_E_INVALID_ARG for arrays, objects and null. */
 tc_code tc__jd_param(tc__params *p, const char *key, const tc__jl_value *v);
 
-/* Product of a shape's dimensions; false on overflow or negative dims. */
-bool tc__shape_elements(const int64_t *shape, size_t ndim, size_t *count);
-
 /* Convert JSON `data` (flat or nested arrays, at most max_depth deep) into
  * little-endian raw bytes in t->owned / t->data / t->byte_size, checking the
  * element count against t's shape and each value against t->dtype.

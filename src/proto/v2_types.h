@@ -126,6 +126,9 @@ typedef struct tc__infer_response {
     tc__params params;
 } tc__infer_response;
 
+/* Product of a shape's dimensions; false on overflow or negative dims. */
+bool tc__shape_elements(const int64_t *shape, size_t ndim, size_t *count);
+
 void tc__tensor_cleanup(tc__tensor *t);
 void tc__requested_output_cleanup(tc__requested_output *o);
 void tc__infer_request_cleanup(tc__infer_request *r);

@@ -389,13 +389,8 @@ static bool size_matches(tc_dtype dtype, const int64_t *shape, size_t ndim, size
     size_t elem = tc_dtype_size(dtype);
     if (elem == 0)
         return true; /* BYTES: serialized strings, any length */
-    size_t n = 1;
-    for (size_t i = 0; i < ndim; i++) {
-        if (shape[i] < 0 || (shape[i] > 0 && n > SIZE_MAX / (size_t)shape[i]))
-            return false;
-        n *= (size_t)shape[i];
-    }
-    return n <= SIZE_MAX / elem && n * elem == byte_size;
+    size_t n = 0;
+    return tc__shape_elements(shape, ndim, &n) && n <= SIZE_MAX / elem && n * elem == byte_size;
 }
 
 /* Append output `name` to `resp` and hand out its buffer: the client's
