@@ -123,12 +123,8 @@ static tc__http_reply stream_reply(gen *g)
 /* Hand `reply` to the HTTP request and wake its connection. g->lock held. */
 static void hand_over(gen *g, tc__http_reply reply)
 {
-    tc__http_req *r = g->r;
+    tc__http_answer(g->r, reply);
     g->r = NULL;
-    pthread_mutex_lock(&r->lock);
-    r->reply = reply;
-    MHD_resume_connection(r->conn);
-    pthread_mutex_unlock(&r->lock);
 }
 
 /* ---- core callbacks (instance threads) ----------------------------------------------- */
@@ -241,9 +237,7 @@ bool tc__http_generate_start(tc__http_req *r, bool streaming, tc__http_reply *re
     /* Held across the submission: a callback hands the reply over (taking
      * this lock) only once the connection is suspended. */
     pthread_mutex_lock(&r->lock);
-    MHD_suspend_connection(r->conn);
-    atomic_fetch_add(&r->srv->suspended, 1u);
-    r->suspend_counted = true;
+    tc__http_suspend_locked(r);
     tc_code rc = tc__core_infer_stream_traced(r->srv->core, &g->req, NULL, stream_cb, g, &err);
     pthread_mutex_unlock(&r->lock);
     if (rc != TC_OK) {

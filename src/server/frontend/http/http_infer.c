@@ -148,12 +148,8 @@ static void infer_done(tc__infer_response *resp, const tc__error *err, void *use
 {
     tc__http_req *r = user_data;
     tc__trace_stamp(r->trace, "HTTP_SEND_START");
-    tc__http_reply reply = resp != NULL ? encode_response(resp, r->accept_encoding)
-                                        : tc__http_reply_error(err->code, err->msg);
-    pthread_mutex_lock(&r->lock);
-    r->reply = reply;
-    MHD_resume_connection(r->conn);
-    pthread_mutex_unlock(&r->lock);
+    tc__http_answer(r, resp != NULL ? encode_response(resp, r->accept_encoding)
+                                    : tc__http_reply_error(err->code, err->msg));
 }
 
 /* ---- raw binary request (HTTP.md 6.5) -------------------------------------------------- */
@@ -320,16 +316,14 @@ bool tc__http_infer_start(tc__http_req *r, tc__http_reply *reply)
                               : tc__http_reply_error(err.code, err.msg);
         return false;
     }
+    /* Held across the submission: the callback answers (taking this lock)
+     * only once the connection is suspended. */
     pthread_mutex_lock(&r->lock);
-    MHD_suspend_connection(r->conn);
-    atomic_fetch_add(&r->srv->suspended, 1u);
-    r->suspend_counted = true;
+    tc__http_suspend_locked(r);
     tc_code rc =
         tc__core_infer_async_traced(r->srv->core, &r->infer, r->trace, infer_done, r, &err);
-    if (rc != TC_OK) {
-        r->reply = tc__http_reply_error(err.code, err.msg);
-        MHD_resume_connection(r->conn);
-    }
     pthread_mutex_unlock(&r->lock);
+    if (rc != TC_OK)
+        tc__http_answer(r, tc__http_reply_error(err.code, err.msg)); /* no callback will */
     return true;
 }

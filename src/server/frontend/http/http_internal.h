@@ -100,6 +100,11 @@ int tc__http_pick_encoding(const char *accept);
 /* Compress `in` (deflate = zlib stream, gzip); false on failure. */
 bool tc__http_compress(int encoding, const uint8_t *in, size_t len, tc__buf *out);
 
+/* A request handed to the core: tc__http_suspend_locked() (r->lock held)
+ * suspends its connection and counts it for shutdown; tc__http_answer(),
+ * from any thread, gives it its reply and resumes it (taking r->lock). */
+void tc__http_suspend_locked(tc__http_req *r);
+void tc__http_answer(tc__http_req *r, tc__http_reply reply);
 /* http_infer.c: handle the final call of an infer request. Returns true
  * when the request was suspended (the reply comes later). */
 bool tc__http_infer_start(tc__http_req *r, tc__http_reply *reply);

@@ -192,3 +192,20 @@ bool tc__http_compress(int encoding, const uint8_t *in, size_t len, tc__buf *out
     (void)deflateEnd(&zs);
     return ok;
 }
+
+/* ---- requests waiting on the core ------------------------------------------------------ */
+
+void tc__http_suspend_locked(tc__http_req *r)
+{
+    MHD_suspend_connection(r->conn);
+    atomic_fetch_add(&r->srv->suspended, 1u);
+    r->suspend_counted = true;
+}
+
+void tc__http_answer(tc__http_req *r, tc__http_reply reply)
+{
+    pthread_mutex_lock(&r->lock);
+    r->reply = reply;
+    MHD_resume_connection(r->conn);
+    pthread_mutex_unlock(&r->lock);
+}
