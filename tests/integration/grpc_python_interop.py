@@ -22,6 +22,7 @@ except ImportError:
     print("python3-grpcio / python3-grpc-tools / python3-numpy not installed: skipping")
     sys.exit(77)
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from interop_common import compile_protos  # noqa: E402
 
 

@@ -31,6 +31,7 @@ if shutil.which("openssl") is None:
     print("the openssl command line tool is not installed: skipping")
     sys.exit(77)
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from interop_common import compile_protos, make_certs  # noqa: E402
 
 def fail(msg):
